@@ -5,8 +5,9 @@
 # GOPATH mode (GO111MODULE=off) over /usr/share/gocode, where Debian's golang-*-dev packages
 # put their sources; there the library is imported as github.com/xtaci/kcp-go (not .../v5).
 # shim/zz_kcpgo_peer_shim.go is added to the kcp-go package at build time with -overlay, so
-# nothing under /usr is written. The Go cache lives in OUTDIR/gocache. Exit 1 names the
-# Debian package that is missing.
+# nothing under /usr is written. The Go cache lives in OUTDIR/gocache. The message format's
+# unit tests (kcpgo-peer/main_test.go) run first. Exit 1 names the Debian package that is
+# missing, or shows the compiler's or the tests' output.
 set -eu
 
 [ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
@@ -43,11 +44,14 @@ printf '{"Replace":{"%s/zz_kcpgo_peer_shim.go":"%s/kcpgo-peer/shim/zz_kcpgo_peer
 	"$kcpsrc" "$here" >"$out/overlay.json"
 mkdir -p "$out/gopath" "$out/gocache"
 cd "$here/kcpgo-peer"
-if ! GO111MODULE=off GOPATH="$out/gopath:/usr/share/gocode" GOCACHE="$out/gocache" GOFLAGS="" \
-	GOPROXY=off CGO_ENABLED=0 go build -overlay "$out/overlay.json" -o "$out/kcpgo-peer" \
-	main.go >"$out/build.log" 2>&1; then
+gorun() {
+	GO111MODULE=off GOPATH="$out/gopath:/usr/share/gocode" GOCACHE="$out/gocache" GOFLAGS="" \
+		GOPROXY=off CGO_ENABLED=0 go "$@" >"$out/build.log" 2>&1 && return 0
 	cat "$out/build.log" >&2
-	echo "build-kcpgo-peer: go build failed (log above, also in $out/build.log)" >&2
+	echo "build-kcpgo-peer: go $1 failed (log above, also in $out/build.log)" >&2
 	exit 1
-fi
+}
+# The message format's own tests first (vet cannot follow the overlay, so it is off).
+gorun test -vet=off -overlay "$out/overlay.json" main.go main_test.go
+gorun build -overlay "$out/overlay.json" -o "$out/kcpgo-peer" main.go
 echo "$out/kcpgo-peer"

@@ -95,7 +95,7 @@ wait_bound() {
 
 # stat_of LOG KEY: the value of KEY in the peer's "kcpgo-peer: stats" line, if it printed one.
 stat_of() {
-	sed -n "s/^kcpgo-peer: stats .*[ ]$2=\([0-9]*\).*/\1/p" "$1" | tail -1
+	sed -n "s/^[^ ]*: stats .*[ ]$2=\([0-9]*\).*/\1/p" "$1" | tail -1
 }
 
 # check_drops ROLE LOG FLAGS: a peer that prints its stats and was given a non-zero -loss must
@@ -142,7 +142,7 @@ run_case() {
 	fi
 	# A client that ended without its ok line has failed: the server need not wait it out.
 	while [ -n "$cpid" ] && kill -0 "$spid" 2>/dev/null; do
-		if ! kill -0 "$cpid" 2>/dev/null && ! grep -q '^kcpgo-peer: client ok' "$clog"; then
+		if ! kill -0 "$cpid" 2>/dev/null && ! grep -q ': client ok n=' "$clog"; then
 			kill "$spid" 2>/dev/null
 			break
 		fi
@@ -155,7 +155,7 @@ run_case() {
 		# After a good server run the client only has to read what its KCP already holds.
 		while kill -0 "$cpid" 2>/dev/null; do
 			[ $src -ne 0 ] && break
-			grep -q '^kcpgo-peer: client ok' "$clog" && break
+			grep -q ': client ok n=' "$clog" && break
 			sleep 0.05
 		done
 		if kill -0 "$cpid" 2>/dev/null; then
@@ -171,7 +171,7 @@ run_case() {
 	d=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 
 	local sok=0 cok=0
-	[ $src -eq 0 ] && grep -q "server ok n=$nmsg\$" "$slog" && sok=1
+	[ $src -eq 0 ] && grep -qE "server ok n=$nmsg( |\$)" "$slog" && sok=1
 	grep -q "client ok n=$nmsg " "$clog" && { [ "$crc" = 0 ] || [ "$crc" = stopped ]; } && cok=1
 	if [ "$expect" = fail ]; then
 		if [ $sok -eq 1 ] && [ $cok -eq 1 ]; then
@@ -183,7 +183,7 @@ run_case() {
 		fi
 	elif [ $sok -eq 1 ] && [ $cok -eq 1 ]; then
 		verdict=PASS
-		info=" $(sed -n 's/^kcpgo-peer: client ok n=[0-9]* //p' "$clog")"
+		info=" $(sed -n 's/^[^ ]*: client ok n=[0-9]* //p' "$clog")"
 		check_drops server "$slog" "$sflags"
 		check_drops client "$clog" "$cflags"
 	else
