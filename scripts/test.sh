@@ -100,6 +100,29 @@ if [ -f _build/test-wolfssl/Makefile ]; then
 	count "fuzzers" $rc
 fi
 
+# interop: our C peer against the real kcp-go 5.6.1 (built offline from Debian's packages),
+# the whole crypt x FEC matrix with the wolfSSL build, a subset with the OpenSSL build.
+if [ -x _build/test-wolfssl/tests/interop/kcppeer ]; then
+	note "interop with kcp-go: the kcp-go peer against itself"
+	tests/interop/run-gogo.sh _build/interop 2>&1 | tail -3
+	count "interop kcp-go self-check" "${PIPESTATUS[0]}"
+	note "interop with kcp-go: C (wolfSSL) vs Go, both directions"
+	INTEROP_BUILD=_build/interop tests/interop/run-interop.sh \
+		_build/test-wolfssl/tests/interop/kcppeer >_build/interop-wolfssl.out 2>&1
+	rc=$?
+	grep -E '^(PASS|FAIL)|passed' _build/interop-wolfssl.out
+	count "interop wolfssl" $rc
+fi
+if [ -x _build/test-openssl/tests/interop/kcppeer ]; then
+	note "interop with kcp-go: C (OpenSSL) vs Go, both directions"
+	INTEROP_BUILD=_build/interop INTEROP_CRYPTS="aes aes-128" INTEROP_FECS="0/0 10/3" \
+		INTEROP_NEGATIVE=0 tests/interop/run-interop.sh \
+		_build/test-openssl/tests/interop/kcppeer >_build/interop-openssl.out 2>&1
+	rc=$?
+	grep -E '^(PASS|FAIL)|passed' _build/interop-openssl.out
+	count "interop openssl" $rc
+fi
+
 note "summary"
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
 echo "$passed passed, $failed failed"
