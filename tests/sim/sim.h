@@ -29,18 +29,22 @@ uint32_t sim_rng_range(struct sim_rng *r, uint32_t lo, uint32_t hi);
 
 /* The impairment of one direction; zero means off for every field. */
 struct sim_impair {
-	double loss;                      /* independent loss probability 0..1 */
-	double ge_p, ge_r;                /* Gilbert-Elliott: P(good->bad), P(bad->good) per packet;
-					   * off if ge_p == 0 */
+	double loss; /* independent loss probability 0..1 */
+	/* Gilbert-Elliott: P(good->bad), P(bad->good) per packet; off if ge_p == 0 */
+	double ge_p, ge_r;
 	double ge_loss_good, ge_loss_bad; /* loss probability in each state */
-	uint32_t delay_us;                /* one-way base delay */
-	uint32_t jitter_us;     /* delay uniform in [delay - jitter, delay + jitter] (floored at 0) */
-	bool jitter_reorders;   /* false (default): delivery stays FIFO despite jitter, like a queue */
-	double reorder;         /* probability a packet is held back by reorder_us so later ones pass */
-	uint32_t reorder_us;    /* 0 means delay_us/2 + 1 ms */
-	double dup;             /* probability a packet is delivered twice (the copy right after) */
-	uint64_t rate_bps;      /* serialisation rate cap in bits/s; 0 = unlimited */
-	uint32_t queue_bytes;   /* drop-tail bound of the rate queue (0 with a rate = 64 KiB) */
+	uint32_t delay_us;		  /* one-way base delay */
+	/* delay uniform in [delay - jitter, delay + jitter] (floored at 0) */
+	uint32_t jitter_us;
+	/* false (default): delivery stays FIFO despite jitter, like a real queue */
+	bool jitter_reorders;
+	/* probability a packet is held back by reorder_us so later ones pass it */
+	double reorder;
+	uint32_t reorder_us; /* 0 means delay_us/2 + 1 ms */
+	/* probability a packet is delivered twice (the copy right after the original) */
+	double dup;
+	uint64_t rate_bps;    /* serialisation rate cap in bits/s; 0 = unlimited */
+	uint32_t queue_bytes; /* drop-tail bound of the rate queue (0 with a rate = 64 KiB) */
 };
 
 /* Counters of one link. sent counts offers; delivered and bytes_delivered count copies handed

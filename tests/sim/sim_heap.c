@@ -43,7 +43,8 @@ int sim_heap_reserve(struct sim_heap *h, size_t n)
 
 int sim_heap_push(struct sim_heap *h, uint64_t due_us, void *ptr, uint32_t len, uint64_t tag)
 {
-	struct sim_event e = {.due_us = due_us, .seq = h->next_seq, .ptr = ptr, .tag = tag, .len = len};
+	struct sim_event e = {
+	    .due_us = due_us, .seq = h->next_seq, .ptr = ptr, .tag = tag, .len = len};
 	size_t i;
 
 	if (h->n == h->cap && sim_heap_reserve(h, h->cap ? h->cap * 2 : 64) < 0)

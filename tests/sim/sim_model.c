@@ -47,7 +47,8 @@ static bool sim_model_lost(struct sim_model *m)
 			m->ge_bad = !m->ge_bad;
 		lost = sim_model_chance(m, m->ge_bad ? im->ge_loss_bad : im->ge_loss_good);
 	}
-	/* drawn even after a Gilbert-Elliott loss, so the draws per packet depend on the config only */
+	/* drawn even after a Gilbert-Elliott loss: the draws per packet depend on the config only
+	 */
 	if (sim_model_chance(m, im->loss))
 		lost = true;
 	return lost;
@@ -93,8 +94,7 @@ static bool sim_model_enqueue(struct sim_model *m, uint64_t now_us, size_t len_b
 	return true;
 }
 
-unsigned sim_model_offer(struct sim_model *m, uint64_t now_us, size_t len_bytes,
-			 uint64_t due_us[2])
+unsigned sim_model_offer(struct sim_model *m, uint64_t now_us, size_t len_bytes, uint64_t due_us[2])
 {
 	const struct sim_impair *im = &m->im;
 	uint64_t t = now_us, delay_us = im->delay_us;
@@ -110,7 +110,8 @@ unsigned sim_model_offer(struct sim_model *m, uint64_t now_us, size_t len_bytes,
 	}
 	if (im->jitter_us) {
 		uint64_t span = 2 * (uint64_t)im->jitter_us;
-		uint64_t d = sim_rng_range(&m->rng, 0, span > UINT32_MAX ? UINT32_MAX : (uint32_t)span);
+		uint64_t d =
+		    sim_rng_range(&m->rng, 0, span > UINT32_MAX ? UINT32_MAX : (uint32_t)span);
 
 		/* delay - jitter + d, floored at 0 */
 		delay_us = delay_us + d > im->jitter_us ? delay_us + d - im->jitter_us : 0;

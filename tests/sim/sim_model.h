@@ -21,12 +21,12 @@ struct sim_model {
 	struct sim_impair im;
 	struct sim_rng rng;
 	struct sim_stats stats;
-	bool ge_bad;            /* Gilbert-Elliott state: in the bad state */
-	uint32_t reorder_us;    /* effective hold-back */
-	uint32_t queue_bytes;   /* effective drop-tail bound (with a rate) */
+	bool ge_bad;		/* Gilbert-Elliott state: in the bad state */
+	uint32_t reorder_us;	/* effective hold-back */
+	uint32_t queue_bytes;	/* effective drop-tail bound (with a rate) */
 	uint64_t busy_until_ns; /* when the rate limiter finishes the last accepted packet */
-	uint64_t tx_rem;        /* remainder of the serialisation-time division, carried on */
-	uint64_t last_due_us;   /* FIFO floor: latest delivery time handed out in order */
+	uint64_t tx_rem;	/* remainder of the serialisation-time division, carried on */
+	uint64_t last_due_us;	/* FIFO floor: latest delivery time handed out in order */
 };
 
 /* Initialises `m` with impairment `im` (NULL: none) and PRNG `seed`; nothing to free. */

@@ -22,15 +22,15 @@ static uint64_t test_seed(void)
 }
 
 /* Assertion for hot loops: Check's ck_assert_* write a mark point to a pipe even on success. */
-#define test_check(cond)                                                                          \
-	do {                                                                                      \
-		if (!(cond))                                                                      \
-			ck_abort_msg("%s (seed=%" PRIu64 ")", #cond, test_seed());                \
+#define test_check(cond)                                                                           \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			ck_abort_msg("%s (seed=%" PRIu64 ")", #cond, test_seed());                 \
 	} while (0)
 
 /* Asserts |got - want| <= tol, naming the quantity and the seed. */
-#define ck_assert_near(what, got, want, tol, seed)                                             \
-	ck_assert_msg(fabs((double)(got) - (double)(want)) <= (double)(tol),                     \
+#define ck_assert_near(what, got, want, tol, seed)                                                 \
+	ck_assert_msg(fabs((double)(got) - (double)(want)) <= (double)(tol),                       \
 		      "%s: got %.6g, want %.6g +- %.3g (seed=%" PRIu64 ")", (what), (double)(got), \
 		      (double)(want), (double)(tol), (uint64_t)(seed))
 
@@ -128,14 +128,15 @@ START_TEST(sim_rng_range_is_inclusive_and_unbiased)
 		count[v - 3]++;
 	}
 	for (int k = 0; k < 5; k++)
-		ck_assert_near("count of one value", count[k], n / 5.0, 5 * sqrt(n * 0.2 * 0.8), seed);
+		ck_assert_near("count of one value", count[k], n / 5.0, 5 * sqrt(n * 0.2 * 0.8),
+			       seed);
 	ck_assert_uint_eq(sim_rng_range(&r, 9, 9), 9);
 	ck_assert_uint_eq(sim_rng_range(&r, 9, 2), 9);
 	for (unsigned i = 0; i < n; i++)
 		sum += sim_rng_range(&r, 0, UINT32_MAX);
 	/* uniform on [0, 2^32): sd of one draw is 2^32/sqrt(12) */
-	ck_assert_near("mean of full range", sum / n, 2147483647.5, 5 * 4294967296.0 / sqrt(12.0 * n),
-		       seed);
+	ck_assert_near("mean of full range", sum / n, 2147483647.5,
+		       5 * 4294967296.0 / sqrt(12.0 * n), seed);
 }
 END_TEST
 
@@ -176,7 +177,7 @@ START_TEST(sim_heap_orders_by_time_then_push_order)
 		test_check(e.len == e.tag);
 		if (i > 0)
 			ck_assert_msg(prev.due_us < e.due_us ||
-					      (prev.due_us == e.due_us && prev.len < e.len),
+					  (prev.due_us == e.due_us && prev.len < e.len),
 				      "out of order at %u (seed=%" PRIu64 ")", i, seed);
 		prev = e;
 	}
@@ -289,7 +290,7 @@ START_TEST(sim_link_gilbert_elliott_mixes_state_loss_rates)
 {
 	uint64_t seed = test_seed();
 	struct sim_impair im = {
-		.ge_p = 0.02, .ge_r = 0.1, .ge_loss_good = 0.01, .ge_loss_bad = 0.5};
+	    .ge_p = 0.02, .ge_r = 0.1, .ge_loss_good = 0.01, .ge_loss_bad = 0.5};
 	struct sim_link *l = sim_link_new(&im, seed);
 	const unsigned n = 400000;
 	struct rx *rx = rx_alloc(n);
@@ -343,13 +344,14 @@ static unsigned check_jitter(const struct sim_impair *im, uint32_t interval_us, 
 
 		if (d < lo || d > hi)
 			ck_abort_msg("delay %" PRIu64 " outside [%" PRIu64 ", %" PRIu64
-				     "] (seed=%" PRIu64 ")", d, lo, hi, seed);
+				     "] (seed=%" PRIu64 ")",
+				     d, lo, hi, seed);
 		*dmin = d < *dmin ? d : *dmin;
 		dmax = d > dmax ? d : dmax;
 		out_of_order += i > 0 && rx[i].idx < rx[i - 1].idx;
 	}
-	ck_assert_msg(dmax > hi - im->jitter_us / 10, "largest delay %" PRIu64 " (seed=%" PRIu64 ")",
-		      dmax, seed);
+	ck_assert_msg(dmax > hi - im->jitter_us / 10,
+		      "largest delay %" PRIu64 " (seed=%" PRIu64 ")", dmax, seed);
 	free(rx);
 	sim_link_free(l);
 	return out_of_order;
@@ -565,9 +567,16 @@ END_TEST
 /* A delivery trace of a run with every impairment on and irregular sends; returns its length. */
 static size_t trace(uint64_t seed, uint64_t *out, size_t max)
 {
-	struct sim_impair im = {.loss = 0.02, .ge_p = 0.01, .ge_r = 0.3, .ge_loss_bad = 0.7,
-				.delay_us = 8000, .jitter_us = 3000, .reorder = 0.02, .dup = 0.02,
-				.rate_bps = 50000000, .queue_bytes = 30000};
+	struct sim_impair im = {.loss = 0.02,
+				.ge_p = 0.01,
+				.ge_r = 0.3,
+				.ge_loss_bad = 0.7,
+				.delay_us = 8000,
+				.jitter_us = 3000,
+				.reorder = 0.02,
+				.dup = 0.02,
+				.rate_bps = 50000000,
+				.queue_bytes = 30000};
 	struct sim_link *l = sim_link_new(&im, seed);
 	struct sim_rng load;
 	uint8_t buf[1500] = {0};
