@@ -1061,6 +1061,19 @@ int kcp_set_mtu(struct kcp *k, unsigned mtu)
 	return 0;
 }
 
+int kcp_resync(struct kcp *k, uint32_t snd_nxt, uint32_t rcv_nxt)
+{
+	if (k->snd_end != k->snd_una || k->rcv_nxt != k->rcv_head || k->stats.in_pkts != 0 ||
+	    k->stats.out_pkts != 0)
+		return -EBUSY;
+	for (uint32_t i = 0; i <= k->rcv_mask; i++)
+		if (k->rcv[i].data != NULL)
+			return -EBUSY;
+	k->snd_una = k->snd_nxt = k->snd_end = snd_nxt;
+	k->rcv_head = k->rcv_nxt = rcv_nxt;
+	return 0;
+}
+
 unsigned kcp_mss(const struct kcp *k)
 {
 	return k->mss;

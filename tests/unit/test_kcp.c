@@ -790,6 +790,52 @@ START_TEST(kcp_window_can_grow_live_without_losing_data)
 }
 END_TEST
 
+/* A peer restarted: the survivor keeps its sn and una; a fresh engine resynced from the
+ * survivor's first datagram carries on without a new conversation. */
+START_TEST(kcp_resync_joins_a_conversation_under_way)
+{
+	struct wire ab = {0}, ba = {0};
+	struct kcp *a = mk(16, "fast3", 32, &ab), *b = mk(16, "fast3", 32, &ba), *b2;
+	char r[8];
+
+	/* 40 messages each way establish sn 40 on both sides */
+	for (int i = 0; i < 40; i++) {
+		kcp_send(a, "a", 1);
+		kcp_send(b, "b", 1);
+		kcp_update(a, (uint32_t)i);
+		kcp_update(b, (uint32_t)i);
+		wire_deliver(&ab, b, (uint32_t)i);
+		wire_deliver(&ba, a, (uint32_t)i);
+		while (kcp_recv(a, r, sizeof(r)) > 0 || kcp_recv(b, r, sizeof(r)) > 0)
+			;
+	}
+	kcp_update(a, 50);
+	kcp_update(b, 50);
+	wire_deliver(&ab, b, 50);
+	wire_deliver(&ba, a, 50);
+	kcp_free(b); /* b restarts */
+	b2 = mk(16, "fast3", 32, &ba);
+	kcp_send(a, "x", 1);
+	kcp_update(a, 60);
+	ck_assert_uint_eq(ab.n, 1);
+	/* a fresh engine would buffer sn 40 while waiting for sn 0 forever; resync instead */
+	ck_assert_int_eq(kcp_resync(b2, 40, 40), 0);
+	ck_assert_int_eq(kcp_resync(b2, 40, 40), 0); /* still fresh */
+	wire_deliver(&ab, b2, 61);
+	ck_assert_int_eq(kcp_recv(b2, r, sizeof(r)), 1);
+	ck_assert_int_eq(r[0], 'x');
+	ck_assert_int_eq(kcp_resync(b2, 0, 0), -EBUSY);
+	kcp_send(b2, "y", 1);
+	kcp_update(b2, 62);
+	wire_deliver(&ba, a, 63);
+	ck_assert_int_eq(kcp_recv(a, r, sizeof(r)), 1);
+	ck_assert_int_eq(r[0], 'y');
+	ck_assert_uint_eq(kcp_wait_snd(a), 0);
+	kcp_free(a);
+	kcp_free(b2);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("kcp");
@@ -819,6 +865,7 @@ int main(void)
 	tcase_add_test(tc, kcp_profiles_match_kcptun);
 	tcase_add_test(tc, kcp_fragments_that_never_end_are_discarded_not_jamming);
 	tcase_add_test(tc, kcp_window_can_grow_live_without_losing_data);
+	tcase_add_test(tc, kcp_resync_joins_a_conversation_under_way);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -86,6 +86,11 @@ int kcp_set_nodelay(struct kcp *k, unsigned nodelay, unsigned interval_ms, unsig
  * Affects messages queued afterwards. */
 int kcp_set_mtu(struct kcp *k, unsigned mtu);
 
+/* Joins a conversation already under way (a peer that kept its state across our restart):
+ * our next sn becomes snd_nxt, the next sn we expect rcv_nxt. Only on an engine that has sent
+ * and received nothing: -EBUSY otherwise. */
+int kcp_resync(struct kcp *k, uint32_t snd_nxt, uint32_t rcv_nxt);
+
 /* Largest payload of one segment: mtu - KCP_OVERHEAD. */
 unsigned kcp_mss(const struct kcp *k);
 
