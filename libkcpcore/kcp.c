@@ -501,6 +501,10 @@ static void kcp_update_rtt(struct kcp *k, int32_t rtt)
 {
 	int32_t rto;
 
+	/* A peer echoes whatever ts it likes: a sample beyond the RTO ceiling is clamped, which
+	 * also keeps 4 * rttvar far from overflowing. */
+	if (rtt > KCP_RTO_MAX)
+		rtt = KCP_RTO_MAX;
 	if (k->rx_srtt == 0) {
 		k->rx_srtt = rtt;
 		k->rx_rttvar = rtt / 2;

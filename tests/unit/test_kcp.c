@@ -836,6 +836,29 @@ START_TEST(kcp_resync_joins_a_conversation_under_way)
 }
 END_TEST
 
+/* Found by fuzz_kcp_input: an ACK echoing a timestamp 2^31 ms old overflowed 4 * rttvar. Under
+ * UBSan this test fails on the overflow; the RTO must stay at its ceiling, not wrap. */
+START_TEST(kcp_absurd_ack_timestamp_is_clamped_not_overflowed)
+{
+	struct wire w = {0};
+	struct kcp *k = mk(17, "fast3", 32, &w);
+	struct kcp_info info;
+	uint8_t b[24];
+
+	kcp_send(k, "t", 1);
+	kcp_update(k, 0x80000000u);
+	wire_drop(&w);
+	for (int i = 0; i < 3; i++) {
+		put_seg(b, 17, 82, 0, 32, 1, 0, 0, 0); /* ts = 1: 2^31 - 1 ms before now */
+		ck_assert_int_eq(kcp_input(k, b, 24, true, 0x80000000u), 0);
+	}
+	kcp_get_info(k, &info);
+	ck_assert_int_eq(info.rto_ms, 60000);
+	ck_assert_int_le(info.srtt_ms, 60000);
+	kcp_free(k);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("kcp");
@@ -866,6 +889,7 @@ int main(void)
 	tcase_add_test(tc, kcp_fragments_that_never_end_are_discarded_not_jamming);
 	tcase_add_test(tc, kcp_window_can_grow_live_without_losing_data);
 	tcase_add_test(tc, kcp_resync_joins_a_conversation_under_way);
+	tcase_add_test(tc, kcp_absurd_ack_timestamp_is_clamped_not_overflowed);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
