@@ -6,6 +6,7 @@
 #include "kcpcore/error.h"
 #include "kcpcore/pool.h"
 #include "kcpcore/session.h"
+#include "kcp_wire.h"
 #include "wire.h"
 
 #define SESSION_FEC_GROUPS_DEF 3
@@ -271,7 +272,7 @@ int session_open(struct crypt *c, uint8_t *dgram, size_t len, uint8_t **body, si
 	return 0;
 }
 
-int session_peek_conv(const uint8_t *body, size_t blen, uint32_t *conv, uint32_t *sn)
+int session_peek(const uint8_t *body, size_t blen, struct session_peek *pk)
 {
 	const uint8_t *kcp = body;
 	size_t klen = blen;
@@ -290,8 +291,22 @@ int session_peek_conv(const uint8_t *body, size_t blen, uint32_t *conv, uint32_t
 	}
 	if (klen < KCP_OVERHEAD)
 		return KC_ESHORT;
-	*conv = wire_peek_u32le(kcp);
-	*sn = wire_peek_u32le(kcp + 12);
+	memset(pk, 0, sizeof(*pk));
+	pk->conv = wire_peek_u32le(kcp);
+	pk->sn = wire_peek_u32le(kcp + 12);
+	pk->una = wire_peek_u32le(kcp + 16);
+	for (size_t off = 0; off + KCP_OVERHEAD <= klen;) {
+		uint32_t len = wire_peek_u32le(kcp + off + 20);
+
+		if (kcp[off + 4] == KCP_CMD_PUSH) {
+			pk->has_push = true;
+			pk->push_sn = wire_peek_u32le(kcp + off + 12);
+			break;
+		}
+		if (len > klen - off - KCP_OVERHEAD)
+			break;
+		off += KCP_OVERHEAD + len;
+	}
 	return 0;
 }
 

@@ -290,13 +290,12 @@ static void server_accept(struct peer *p, uint8_t *dg, size_t len, struct sockad
 {
 	uint8_t *body;
 	size_t blen;
-	uint32_t conv, sn;
+	struct session_peek pk;
 	int err;
 
-	if (session_open(p->peek, dg, len, &body, &blen) < 0 ||
-	    session_peek_conv(body, blen, &conv, &sn) < 0)
+	if (session_open(p->peek, dg, len, &body, &blen) < 0 || session_peek(body, blen, &pk) < 0)
 		return;
-	p->sp.conv = conv;
+	p->sp.conv = pk.conv;
 	p->s = session_new(&p->sp, p->pool, peer_output, p, &err);
 	if (p->s == NULL)
 		die(p, "session: %s", kc_strerror(err));

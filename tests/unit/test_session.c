@@ -430,6 +430,43 @@ START_TEST(session_new_rejects_impossible_settings)
 }
 END_TEST
 
+/* A listener learns conv, una and the first PUSH's sn from an opened body, inside FEC too. */
+START_TEST(session_peek_reads_conv_una_and_first_push)
+{
+	struct session_params p;
+	struct session *tx;
+	struct outq out = {0};
+	struct session_peek pk;
+	uint8_t *body;
+	size_t blen;
+	struct crypt *c;
+	int err;
+
+	session_params_default(&p);
+	p.conv = 0xabcdef01;
+	p.fec_data = 1;
+	p.fec_parity = 1; /* every data packet is followed by a parity packet */
+	kcp_params_profile(&p.kcp, "fast3");
+	tx = session_new(&p, pool, outq_add, &out, &err);
+	c = crypt_new(p.crypt, p.key, &err);
+	ck_assert_int_eq(session_send(tx, "abc", 3), 0);
+	session_update(tx, 5);
+	ck_assert_uint_eq(out.n, 2);
+	ck_assert_int_eq(session_open(c, pkt_data(out.q[0]), out.q[0]->len, &body, &blen), 0);
+	ck_assert_int_eq(session_peek(body, blen, &pk), 0);
+	ck_assert_uint_eq(pk.conv, 0xabcdef01);
+	ck_assert_uint_eq(pk.una, 0);
+	ck_assert(pk.has_push);
+	ck_assert_uint_eq(pk.push_sn, 0);
+	ck_assert_int_eq(session_open(c, pkt_data(out.q[1]), out.q[1]->len, &body, &blen), 0);
+	ck_assert_int_eq(session_peek(body, blen, &pk), KC_EFEC); /* parity has no conv */
+	ck_assert_int_eq(session_peek(body, 3, &pk), KC_ESHORT);
+	outq_drop(&out);
+	crypt_free(c);
+	session_free(tx);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("session");
@@ -450,6 +487,7 @@ int main(void)
 	tcase_add_test(tc, session_rejects_short_and_tampered_datagrams_and_counts_them);
 	tcase_add_test(tc, session_one_segment_refuses_messages_longer_than_mss);
 	tcase_add_test(tc, session_new_rejects_impossible_settings);
+	tcase_add_test(tc, session_peek_reads_conv_una_and_first_push);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -66,9 +66,18 @@ int session_input(struct session *s, uint8_t *dgram, size_t len, uint32_t now_ms
 int session_open(struct crypt *c, uint8_t *dgram, size_t len, uint8_t **body, size_t *blen);
 int session_input_opened(struct session *s, uint8_t *body, size_t blen, uint32_t now_ms);
 
-/* Reads the KCP conv and sn of an opened body's first segment, looking inside an FEC data
- * packet (spec 5.2). Returns 0, KC_ESHORT, or KC_EFEC for a parity packet (it has no conv). */
-int session_peek_conv(const uint8_t *body, size_t blen, uint32_t *conv, uint32_t *sn);
+/* What a listener needs from an opened body before it has a session (spec 5.2). */
+struct session_peek {
+	uint32_t conv;
+	uint32_t una;     /* the next sn the sender expects from us */
+	uint32_t sn;      /* the first segment's sn (kcp-go's "sn == 0" rule looks at it) */
+	bool has_push;    /* some segment carries data... */
+	uint32_t push_sn; /* ...and the first such has this sn */
+};
+
+/* Reads an opened body's segments (inside an FEC data packet if it is one) without checking
+ * them further. Returns 0, KC_ESHORT, or KC_EFEC for a parity packet (it has no conv). */
+int session_peek(const uint8_t *body, size_t blen, struct session_peek *pk);
 
 /* Next whole message, as kcp_recv(). */
 int session_recv(struct session *s, void *buf, size_t cap);
