@@ -405,6 +405,11 @@ int session_set_fec(struct session *s, unsigned data, unsigned parity)
 	return 0;
 }
 
+void session_set_user(struct session *s, void *user)
+{
+	s->user = user;
+}
+
 struct kcp *session_kcp(struct session *s)
 {
 	return s->kcp;

@@ -467,6 +467,30 @@ START_TEST(session_peek_reads_conv_una_and_first_push)
 }
 END_TEST
 
+/* A listener adopts a session for another owner: later output reaches the new user pointer. */
+START_TEST(session_set_user_redirects_output)
+{
+	struct session_params p;
+	struct session *s;
+	struct outq first = {0}, second = {0};
+	int err;
+
+	session_params_default(&p);
+	kcp_params_profile(&p.kcp, "fast3");
+	s = session_new(&p, pool, outq_add, &first, &err);
+	session_send(s, "one", 3);
+	session_update(s, 1);
+	session_set_user(s, &second);
+	session_send(s, "two", 3);
+	session_update(s, 2);
+	ck_assert_uint_eq(first.n, 1);
+	ck_assert_uint_eq(second.n, 1);
+	outq_drop(&first);
+	outq_drop(&second);
+	session_free(s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("session");
@@ -488,6 +512,7 @@ int main(void)
 	tcase_add_test(tc, session_one_segment_refuses_messages_longer_than_mss);
 	tcase_add_test(tc, session_new_rejects_impossible_settings);
 	tcase_add_test(tc, session_peek_reads_conv_una_and_first_push);
+	tcase_add_test(tc, session_set_user_redirects_output);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

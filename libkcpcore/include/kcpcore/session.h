@@ -90,6 +90,10 @@ bool session_check(const struct session *s, uint32_t now_ms, uint32_t *due_ms);
  * old setting. The KCP MTU follows, so the largest message may change. */
 int session_set_fec(struct session *s, unsigned data, unsigned parity);
 
+/* Changes the `user` pointer handed to the output callback (a listener that learns later whom
+ * a session belongs to). */
+void session_set_user(struct session *s, void *user);
+
 /* The KCP engine, for windows, profiles, status and the like. */
 struct kcp *session_kcp(struct session *s);
 
