@@ -548,26 +548,32 @@ static int netlink_route_remove(struct tunif *t, int family, const uint8_t *dst,
 	return rc;
 }
 
-int tunif_route_add(struct tunif *t, int family, const uint8_t *dst, unsigned prefixlen,
-		    uint32_t table)
+/* Checks a route's arguments and fills the log item it makes; 0 or -errno. */
+static int netlink_route_item(struct netlink_item *it, int family, const uint8_t *dst,
+			      unsigned prefixlen, uint32_t table)
 {
-	struct netlink_item it;
 	int len = netlink_check_prefix(family, dst, prefixlen);
-	int rc;
 
 	if (len < 0)
 		return len;
 	if (!netlink_host_bits_zero(dst, len, prefixlen))
 		return -EINVAL;
-	table = netlink_table(table);
-	rc = netlink_log_reserve(t);
-	if (rc < 0)
-		return rc;
-	rc = netlink_route_ensure(t, family, dst, prefixlen, table);
-	if (rc == 0) {
-		netlink_item_init(&it, NETLINK_ITEM_ROUTE, family, dst, prefixlen, table, 0);
+	netlink_item_init(it, NETLINK_ITEM_ROUTE, family, dst, prefixlen, netlink_table(table), 0);
+	return 0;
+}
+
+int tunif_route_add(struct tunif *t, int family, const uint8_t *dst, unsigned prefixlen,
+		    uint32_t table)
+{
+	struct netlink_item it;
+	int rc = netlink_route_item(&it, family, dst, prefixlen, table);
+
+	if (rc == 0)
+		rc = netlink_log_reserve(t);
+	if (rc == 0)
+		rc = netlink_route_ensure(t, family, dst, prefixlen, it.table);
+	if (rc == 0)
 		netlink_log_add(t, &it);
-	}
 	return rc;
 }
 
@@ -575,17 +581,12 @@ int tunif_route_del(struct tunif *t, int family, const uint8_t *dst, unsigned pr
 		    uint32_t table)
 {
 	struct netlink_item it;
-	int len = netlink_check_prefix(family, dst, prefixlen);
-	int rc;
+	int rc = netlink_route_item(&it, family, dst, prefixlen, table);
 
-	if (len < 0)
-		return len;
-	table = netlink_table(table);
-	rc = netlink_route_remove(t, family, dst, prefixlen, table);
-	if (rc == 0) {
-		netlink_item_init(&it, NETLINK_ITEM_ROUTE, family, dst, prefixlen, table, 0);
+	if (rc == 0)
+		rc = netlink_route_remove(t, family, dst, prefixlen, it.table);
+	if (rc == 0)
 		netlink_log_remove(t, &it);
-	}
 	return rc;
 }
 

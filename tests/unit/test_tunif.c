@@ -527,6 +527,7 @@ START_TEST(tunif_refuses_bad_families_and_prefixes)
 	ck_assert_int_eq(tunif_route_add(t, AF_UNIX, a, 8, 0), -EAFNOSUPPORT);
 	/* host bits set */
 	ck_assert_int_eq(tunif_route_add(t, AF_INET, a, 24, 0), -EINVAL);
+	ck_assert_int_eq(tunif_route_del(t, AF_INET, a, 24, 0), -EINVAL);
 	pton(AF_INET6, "fd00:77::1", a);
 	ck_assert_int_eq(tunif_route_add(t, AF_INET6, a, 127, 0), -EINVAL);
 	ck_assert_int_eq(tunif_route_add(t, AF_INET6, a, 129, 0), -EINVAL);
