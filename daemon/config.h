@@ -1,0 +1,139 @@
+/* kcpvpnd.conf(5): the daemon's configuration, parsed and validated.
+ *
+ * The parser takes a buffer and a file name (so tests and the fuzzer call it directly), reports
+ * every error of a file in one pass as "file:line: Key: message" lines, and resolves
+ * inheritance: a struct config_peer carries the EFFECTIVE settings of its peer, [Interface]
+ * defaults filled in, so callers never redo it. Nothing here touches the network: Endpoint
+ * names are resolved and the passphrase is stretched (PBKDF2) by the daemon at start-up.
+ *
+ * Peers are keyed by name today (compat mode: one shared passphrase is the only
+ * authentication); secure mode will add a per-peer public key to struct config_peer. */
+#ifndef DAEMON_CONFIG_H
+#define DAEMON_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "kcpcore/crypt.h"
+#include "kcpcore/kcp.h"
+
+struct session_params;
+
+#define CONFIG_IFNAME_MAX     15 /* IFNAMSIZ - 1 */
+#define CONFIG_PEER_NAME_MAX  32
+#define CONFIG_FWMARK_DEFAULT 0xca6c /* FwMark when a peer holds a /0 and none is given */
+
+enum config_mode {
+	CONFIG_MODE_COMPAT /* kcp-go framing, one shared passphrase ("secure" comes later) */
+};
+
+/* LogLevel, in the order of the daemon's log levels: error shows the least. */
+enum config_log_level {
+	CONFIG_LOG_ERROR,
+	CONFIG_LOG_WARNING,
+	CONFIG_LOG_NOTICE,
+	CONFIG_LOG_INFO,
+	CONFIG_LOG_DEBUG
+};
+
+enum config_table {
+	CONFIG_TABLE_AUTO,  /* main, or a table of our own with fwmark rules for a full tunnel */
+	CONFIG_TABLE_OFF,   /* install no routes */
+	CONFIG_TABLE_NUMBER /* routes go to table_id */
+};
+
+/* An address or prefix: addr holds 4 (AF_INET) or 16 (AF_INET6) bytes in network order, the
+ * rest zero. line is where it was written (0 when not from a file). */
+struct config_prefix {
+	int family;
+	uint8_t addr[16];
+	uint8_t cidr;
+	int line;
+};
+
+struct config_peer {
+	char name[CONFIG_PEER_NAME_MAX + 1]; /* unique; "peer<N>" by default */
+	int line;			     /* of its [Peer] header */
+	char *endpoint;			     /* "host:port" as written, or NULL */
+	int endpoint_line;
+	struct config_prefix *allowed; /* AllowedIPs, host bits zero, no overlap with other peers */
+	size_t nallowed;
+	unsigned keepalive_s; /* PersistentKeepalive; 0 = off */
+	/* Effective settings, [Interface] values where the peer sets none: */
+	unsigned fec_data, fec_parity; /* 0, 0 = FEC off */
+	const char *profile;	       /* static: "fast3", ..., or "manual" */
+	struct kcp_params kcp;	       /* nodelay, interval_ms, resend, nc, snd_wnd, rcv_wnd */
+	uint64_t rate_bps;	       /* 0 = no limit */
+};
+
+struct config {
+	char *file; /* as given to config_parse() */
+	char ifname[CONFIG_IFNAME_MAX + 1];
+	enum config_mode mode;
+	bool listen;		     /* false: ListenPort = none (an ephemeral port) */
+	uint16_t listen_port;	     /* when listen */
+	struct config_prefix *addrs; /* Address: host bits may be set (10.9.0.1/24) */
+	size_t naddrs;
+	unsigned mtu;	  /* TUN MTU, 0 = auto: see config_tun_mtu() */
+	unsigned udp_mtu; /* largest UDP payload sent */
+	enum crypt_method crypt;
+	char *key;	/* the passphrase (never printed or logged), NULL for none/null */
+	char *key_file; /* KeyFile as written, or NULL; config_load() reads it into key */
+	int key_line;	/* line of Key or KeyFile, 0 if neither */
+	/* [Interface] values of the settings a peer may override (see struct config_peer): */
+	unsigned fec_data, fec_parity;
+	const char *profile;
+	struct kcp_params kcp;
+	uint64_t rate_bps;
+	unsigned dscp;		    /* 0..63 */
+	size_t socket_buffer_bytes; /* SO_SNDBUF and SO_RCVBUF */
+	char *control_socket;	    /* path */
+	enum config_log_level log_level;
+	uint32_t fwmark; /* 0 = none */
+	enum config_table table;
+	uint32_t table_id;	   /* with CONFIG_TABLE_NUMBER */
+	bool full_tunnel;	   /* some peer holds 0.0.0.0/0 or ::/0 */
+	struct config_peer *peers; /* at least one */
+	size_t npeers;
+};
+
+/* Parses `len` bytes of `buf` read from `file` (used in messages and for the default Name).
+ * Returns 0 and a new *out (free with config_free()), or -EINVAL and a malloc'ed *errs with one
+ * "file:line: Key: message\n" line per error (all of them, in line order), or -ENOMEM.
+ * A KeyFile is not read here (see config_load()). */
+int config_parse(const char *file, const char *buf, size_t len, struct config **out, char **errs);
+
+/* Reads and parses `path`, then reads the KeyFile (relative to the config's directory, refused
+ * when group or others have access to it). Returns as config_parse(), or -errno when the
+ * config cannot be read, with a message naming the path in *errs. */
+int config_load(const char *path, struct config **out, char **errs);
+
+/* Frees c and wipes the passphrase. NULL is ignored. */
+void config_free(struct config *c);
+
+/* The TUN MTU in use: c->mtu, or for auto the largest IP packet that fits one KCP segment
+ * (session_mss() of udp_mtu and crypt, with the FEC header reserved so FEC can be turned on
+ * at run time). */
+unsigned config_tun_mtu(const struct config *c);
+
+/* Fills sp (after session_params_default()) with peer p's crypt, FEC, udp_mtu and KCP
+ * parameters; not the key or conv. */
+void config_peer_session(const struct config *c, const struct config_peer *p,
+			 struct session_params *sp);
+
+/* True when everything that shapes the session of peer pa in a and of pb in b is the same:
+ * name, mode, crypt, passphrase, udp_mtu, FEC, KCP parameters and Endpoint. AllowedIPs,
+ * keepalive and rate limit may change under a running session. */
+bool config_peer_same(const struct config *a, const struct config_peer *pa, const struct config *b,
+		      const struct config_peer *pb);
+
+/* Writes c as understood, defaults filled in, in config syntax that parses back to an equal
+ * config; the passphrase is written as "(set)". */
+void config_print(const struct config *c, FILE *f);
+
+/* The key names the parser knows, in canonical spelling, NULL-terminated. */
+const char *const *config_keys(void);
+
+#endif
