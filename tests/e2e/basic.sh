@@ -1,0 +1,118 @@
+#!/bin/bash
+# One server, one client, compat mode (aes-128, FEC 10:3), in two network namespaces:
+#
+#   ns S (server)                               ns C (client)
+#   kcpvpnd ListenPort 4000                     kcpvpnd Endpoint 10.201.0.1:4000
+#   TUN 10.9.0.1/24 fd00:9::1/64                TUN 10.9.0.2/24 fd00:9::2/64
+#   veth 10.201.0.1/24 ==================== veth 10.201.0.2/24
+#
+# Checks: no ping before the tunnel (negative control); kcpctl status shows the peer up on
+# both sides; ping v4 and v6 through the tunnel; iperf3 TCP both ways with the data checked by
+# iperf3's own accounting; counters moved; garbage UDP and a garbage control line leave the
+# daemon working; SIGTERM removes the TUN and exits 0.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+e2e_need_root basic
+
+S=kcpS$$
+C=kcpC$$
+netns_add "$S"
+netns_add "$C"
+veth_link "$S" 10.201.0.1/24 "$C" 10.201.0.2/24
+
+cat >"$E2E_TMP/server.conf" <<CONF
+[Interface]
+Name = ks$$
+Mode = compat
+ListenPort = 4000
+Address = 10.9.0.1/24, fd00:9::1/64
+Crypt = aes-128
+Key = e2e shared passphrase
+FEC = 10:3
+ControlSocket = $E2E_TMP/server.sock
+
+[Peer]
+Name = client
+AllowedIPs = 10.9.0.2/32, fd00:9::2/128
+CONF
+cat >"$E2E_TMP/client.conf" <<CONF
+[Interface]
+Name = kc$$
+Mode = compat
+Address = 10.9.0.2/24, fd00:9::2/64
+Crypt = aes-128
+Key = e2e shared passphrase
+FEC = 10:3
+ControlSocket = $E2E_TMP/client.sock
+
+[Peer]
+Name = server
+Endpoint = 10.201.0.1:4000
+AllowedIPs = 10.9.0.1/32, fd00:9::1/128
+PersistentKeepalive = 2
+CONF
+
+"$KCPVPND" -n -c "$E2E_TMP/server.conf" | grep -q "configuration OK" || fail "server config"
+"$KCPVPND" -n -c "$E2E_TMP/client.conf" | grep -q "configuration OK" || fail "client config"
+
+# negative control: nothing answers on the tunnel address yet
+ip netns exec "$C" ping -c 1 -W 1 10.9.0.1 >/dev/null 2>&1 && fail "ping worked before the tunnel"
+pass "no ping before the tunnel"
+
+start_daemon "$S" "$E2E_TMP/server.conf" server
+wait_for 10 "server control socket" test -S "$E2E_TMP/server.sock"
+start_daemon "$C" "$E2E_TMP/client.conf" client
+wait_for 10 "client control socket" test -S "$E2E_TMP/client.sock"
+wait_for 10 "client sees the server up" peer_is_up "$E2E_TMP/client.sock" server
+wait_for 10 "server sees the client up" peer_is_up "$E2E_TMP/server.sock" client
+pass "both peers up (kcpctl status)"
+
+ip netns exec "$C" ping -c 3 -i 0.2 -W 2 10.9.0.1 >"$E2E_TMP/ping4.log" 2>&1 || fail "ping v4"
+pass "ping v4 through the tunnel"
+wait_for 10 "IPv6 addresses ready" ip netns exec "$C" ping -6 -c 1 -W 1 fd00:9::1
+ip netns exec "$C" ping -6 -c 3 -i 0.2 -W 2 fd00:9::1 >"$E2E_TMP/ping6.log" 2>&1 || fail "ping v6"
+pass "ping v6 through the tunnel"
+
+ip netns exec "$S" iperf3 -s -1 -p 5201 >"$E2E_TMP/iperf-s1.log" 2>&1 &
+E2E_PIDS+=($!)
+wait_for 5 "iperf3 server" ip netns exec "$S" ss -ltn sport = :5201 | grep -q 5201
+ip netns exec "$C" timeout 30 iperf3 -c 10.9.0.1 -p 5201 -t 3 -J >"$E2E_TMP/iperf-up.json" 2>&1 ||
+	fail "iperf3 client -> server"
+up=$(jq '.end.sum_received.bits_per_second / 1e6 | floor' "$E2E_TMP/iperf-up.json")
+ip netns exec "$S" iperf3 -s -1 -p 5202 >"$E2E_TMP/iperf-s2.log" 2>&1 &
+E2E_PIDS+=($!)
+wait_for 5 "iperf3 server" ip netns exec "$S" ss -ltn sport = :5202 | grep -q 5202
+ip netns exec "$C" timeout 30 iperf3 -c 10.9.0.1 -p 5202 -t 3 -R -J >"$E2E_TMP/iperf-down.json" 2>&1 ||
+	fail "iperf3 server -> client"
+down=$(jq '.end.sum_received.bits_per_second / 1e6 | floor' "$E2E_TMP/iperf-down.json")
+[ "${up:-0}" -gt 0 ] && [ "${down:-0}" -gt 0 ] || fail "iperf3 moved no data ($up / $down Mbit/s)"
+pass "iperf3 TCP both ways: up $up Mbit/s, down $down Mbit/s"
+
+rx=$("$KCPCTL" -s "$E2E_TMP/server.sock" status --json | jq '.peers[0].rx_packets')
+[ "${rx:-0}" -gt 100 ] || fail "server counted $rx packets from the client"
+pass "counters moved (server rx_packets $rx)"
+
+# garbage: random UDP at the server's port, and bad lines on the control socket
+auth_before=$("$KCPCTL" -s "$E2E_TMP/server.sock" status --json | jq '.interface.drops.auth')
+for i in $(seq 50); do
+	head -c $((RANDOM % 1400 + 1)) /dev/urandom |
+		ip netns exec "$C" socat -u - UDP-SENDTO:10.201.0.1:4000 2>/dev/null
+done
+auth_after=$("$KCPCTL" -s "$E2E_TMP/server.sock" status --json | jq '.interface.drops.auth')
+[ "$auth_after" -gt "$auth_before" ] || fail "garbage UDP not counted ($auth_before -> $auth_after)"
+reply=$(printf '{"cmd":\n[1,2]\n{"cmd":"frobnicate"}\n' |
+	timeout 5 socat -t 2 - UNIX-CONNECT:"$E2E_TMP/server.sock")
+[ "$(echo "$reply" | jq -r .error | tr '\n' ' ')" = "bad_request bad_request unknown_command " ] ||
+	fail "control garbage replies: $reply"
+ip netns exec "$C" ping -c 2 -i 0.2 -W 2 10.9.0.1 >/dev/null 2>&1 || fail "ping after garbage"
+pass "garbage UDP counted ($auth_before -> $auth_after), bad control lines answered, tunnel works"
+
+# SIGTERM: exit 0, TUN gone
+kill -TERM "$PID_client"
+for _ in $(seq 50); do kill -0 "$PID_client" 2>/dev/null || break; sleep 0.1; done
+wait "$PID_client"
+rc=$?
+[ $rc -eq 0 ] || fail "client exited $rc on SIGTERM"
+ip -n "$C" link show "kc$$" >/dev/null 2>&1 && fail "client TUN still there after SIGTERM"
+pass "SIGTERM: exit 0, TUN removed"
+echo "basic: all checks passed"
