@@ -324,6 +324,11 @@ static int cmd_tune(void *ctx, const json_t *req, json_t *reply, struct control_
 			continue;
 		if (tune_parse(set, p, &t, err) < 0)
 			return -1;
+		if (t.fec && t.fec_data > 0 &&
+		    session_mss(d->cfg->udp_mtu, d->cfg->crypt, true) < (int)d->tun_mtu)
+			return tune_bad(err, "fec",
+					"the interface MTU leaves no room for the FEC header; lower MTU "
+					"or use MTU = auto");
 		rc = tune_apply(p, &t);
 		if (rc < 0) {
 			err->code = rc == -ENOMEM ? CONTROL_E_INTERNAL : CONTROL_E_INVALID_VALUE;

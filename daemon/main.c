@@ -18,6 +18,10 @@
 #include "tunif/tunif.h"
 #include "kcpcore/error.h"
 
+_Static_assert((int)CONFIG_LOG_ERROR == (int)LOG_LEVEL_ERROR &&
+		       (int)CONFIG_LOG_DEBUG == (int)LOG_LEVEL_DEBUG,
+	       "config and log levels share one order");
+
 #define KCPVPND_TABLE_DEFAULT 51820 /* routing table for full-tunnel routes (Table = auto) */
 
 static void usage(FILE *f)
@@ -186,9 +190,9 @@ int main(int argc, char **argv)
 		config_free(d.cfg);
 		return 0;
 	}
-	/* the config holds a syslog priority, LOG_ERR (3) .. LOG_DEBUG (7) */
+	/* enum config_log_level runs error..debug in enum log_level's order */
 	log_init("kcpvpnd", foreground, level >= 0 ? (enum log_level)level
-						    : (enum log_level)(d.cfg->log_level - 3));
+						    : (enum log_level)d.cfg->log_level);
 	signal(SIGPIPE, SIG_IGN);
 	d.base = event_base_new();
 	if (d.base == NULL)
