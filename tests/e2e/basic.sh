@@ -61,11 +61,14 @@ pass "no ping before the tunnel"
 
 start_daemon "$S" "$E2E_TMP/server.conf" server
 wait_for 10 "server control socket" test -S "$E2E_TMP/server.sock"
-start_daemon "$C" "$E2E_TMP/client.conf" client
+# the client runs at the configured LogLevel (info by default), not -d debug
+start_daemon "$C" "$E2E_TMP/client.conf" client config-loglevel
 wait_for 10 "client control socket" test -S "$E2E_TMP/client.sock"
 wait_for 10 "client sees the server up" peer_is_up "$E2E_TMP/client.sock" server
 wait_for 10 "server sees the client up" peer_is_up "$E2E_TMP/server.sock" client
 pass "both peers up (kcpctl status)"
+wait_for 5 "info-level log line" grep -q "session up peer=server" "$E2E_TMP/client.log"
+pass "LogLevel info logs the session at the default level"
 
 ip netns exec "$C" ping -c 3 -i 0.2 -W 2 10.9.0.1 >"$E2E_TMP/ping4.log" 2>&1 || fail "ping v4"
 pass "ping v4 through the tunnel"
@@ -91,6 +94,20 @@ pass "iperf3 TCP both ways: up $up Mbit/s, down $down Mbit/s"
 rx=$("$KCPCTL" -s "$E2E_TMP/server.sock" status --json | jq '.peers[0].rx_packets')
 [ "${rx:-0}" -gt 100 ] || fail "server counted $rx packets from the client"
 pass "counters moved (server rx_packets $rx)"
+
+# live tuning: FEC 10:3 -> 3:2 on both sides, visible in status, traffic unaffected
+"$KCPCTL" -s "$E2E_TMP/server.sock" tune client fec=3:2 >/dev/null || fail "tune server fec"
+"$KCPCTL" -s "$E2E_TMP/client.sock" tune server fec=3:2 >/dev/null || fail "tune client fec"
+[ "$("$KCPCTL" -s "$E2E_TMP/server.sock" status --json | jq -r '.peers[0].fec')" = 3:2 ] ||
+	fail "status does not show fec 3:2 after tune"
+ip netns exec "$C" ping -c 3 -i 0.2 -W 2 10.9.0.1 >/dev/null 2>&1 || fail "ping after tune"
+"$KCPCTL" -s "$E2E_TMP/server.sock" tune client ratelimit=10M >"$E2E_TMP/tune.out" 2>&1
+[ $? -eq 1 ] && grep -q "not implemented" "$E2E_TMP/tune.out" || fail "tune ratelimit not refused"
+"$KCPCTL" -s "$E2E_TMP/server.sock" tune client fec=10:300 >"$E2E_TMP/tune.out" 2>&1
+[ $? -eq 1 ] || fail "tune fec=10:300 accepted"
+"$KCPCTL" -s "$E2E_TMP/server.sock" tune nosuchpeer fec=3:2 >"$E2E_TMP/tune.out" 2>&1
+[ $? -eq 1 ] || fail "tune of an unknown peer accepted"
+pass "kcpctl tune fec changes FEC live; bad values, ratelimit and unknown peers refused"
 
 # garbage: random UDP at the server's port, and bad lines on the control socket
 auth_before=$("$KCPCTL" -s "$E2E_TMP/server.sock" status --json | jq '.interface.drops.auth')

@@ -62,9 +62,12 @@ veth_link() {
 	ip -n "$3" link set "$b" up
 }
 
-# start_daemon NS CONFIG NAME: runs kcpvpnd -f in NS; its log is $E2E_TMP/NAME.log.
+# start_daemon NS CONFIG NAME [config-loglevel]: runs kcpvpnd -f in NS, its log in
+# $E2E_TMP/NAME.log, at -d debug unless "config-loglevel" asks for the config's LogLevel.
 start_daemon() {
-	ip netns exec "$1" "$KCPVPND" -f -d debug -c "$2" >"$E2E_TMP/$3.log" 2>&1 &
+	local args=(-d debug)
+	[ "${4:-}" = config-loglevel ] && args=()
+	ip netns exec "$1" "$KCPVPND" -f "${args[@]}" -c "$2" >"$E2E_TMP/$3.log" 2>&1 &
 	E2E_PIDS+=($!)
 	eval "PID_$3=$!"
 }
