@@ -325,7 +325,7 @@ static void worker_datagram(struct worker *w, uint8_t *buf, size_t len,
 	if (err < 0) {
 		/* parity carries no conv: it belongs to the address's session, if any */
 		if (p != NULL && p->s != NULL)
-			session_input_opened(p->s, body, blen, now);
+			session_input_opened(p->s, body, blen, len, now);
 		else
 			w->st.drop_parity_no_session++;
 		return;
@@ -354,7 +354,7 @@ static void worker_datagram(struct worker *w, uint8_t *buf, size_t len,
 		if (p->cfg != NULL)
 			p->addr = *from;
 	}
-	if (session_input_opened(p->s, body, blen, now) < 0) {
+	if (session_input_opened(p->s, body, blen, len, now) < 0) {
 		w->st.drop_kcp++;
 		return;
 	}

@@ -310,7 +310,8 @@ int session_peek(const uint8_t *body, size_t blen, struct session_peek *pk)
 	return 0;
 }
 
-int session_input_opened(struct session *s, uint8_t *body, size_t blen, uint32_t now_ms)
+/* The input path after decryption; in_pkts/in_bytes are counted by the callers. */
+static int session_input_body(struct session *s, uint8_t *body, size_t blen, uint32_t now_ms)
 {
 	const uint8_t *kcp;
 	size_t klen;
@@ -357,7 +358,15 @@ int session_input(struct session *s, uint8_t *dgram, size_t len, uint32_t now_ms
 		s->st.in_csum_errs++;
 		return err;
 	}
-	return session_input_opened(s, body, blen, now_ms);
+	return session_input_body(s, body, blen, now_ms);
+}
+
+int session_input_opened(struct session *s, uint8_t *body, size_t blen, size_t wire_len,
+			 uint32_t now_ms)
+{
+	s->st.in_pkts++;
+	s->st.in_bytes += wire_len;
+	return session_input_body(s, body, blen, now_ms);
 }
 
 int session_recv(struct session *s, void *buf, size_t cap)

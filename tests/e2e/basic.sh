@@ -93,7 +93,12 @@ pass "iperf3 TCP both ways: up $up Mbit/s, down $down Mbit/s"
 
 rx=$("$KCPCTL" -s "$E2E_TMP/server.sock" status --json | jq '.peers[0].rx_packets')
 [ "${rx:-0}" -gt 100 ] || fail "server counted $rx packets from the client"
-pass "counters moved (server rx_packets $rx)"
+wire=$("$KCPCTL" -s "$E2E_TMP/server.sock" status --json | jq '.peers[0].wire_rx_bytes')
+payload=$("$KCPCTL" -s "$E2E_TMP/server.sock" status --json | jq '.peers[0].rx_bytes')
+ovh=$("$KCPCTL" -s "$E2E_TMP/server.sock" status --json | jq '.peers[0].overhead_pct | floor')
+[ "$wire" -ge "$payload" ] && [ "$ovh" -ge 0 ] ||
+	fail "wire bytes in ($wire) below payload ($payload), overhead $ovh%"
+pass "counters moved (server rx_packets $rx, wire_rx_bytes $wire >= rx_bytes $payload)"
 
 # live tuning: FEC 10:3 -> 3:2 on both sides, visible in status, traffic unaffected
 "$KCPCTL" -s "$E2E_TMP/server.sock" tune client fec=3:2 >/dev/null || fail "tune server fec"

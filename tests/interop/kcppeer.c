@@ -301,7 +301,7 @@ static void server_accept(struct peer *p, uint8_t *dg, size_t len, struct sockad
 		die(p, "session: %s", kc_strerror(err));
 	p->remote = *from;
 	p->have_remote = true;
-	session_input_opened(p->s, body, blen, now);
+	session_input_opened(p->s, body, blen, len, now);
 }
 
 static void handle_messages(struct peer *p, uint32_t now)

@@ -461,6 +461,20 @@ START_TEST(session_peek_reads_conv_una_and_first_push)
 	ck_assert_int_eq(session_open(c, pkt_data(out.q[1]), out.q[1]->len, &body, &blen), 0);
 	ck_assert_int_eq(session_peek(body, blen, &pk), KC_EFEC); /* parity has no conv */
 	ck_assert_int_eq(session_peek(body, 3, &pk), KC_ESHORT);
+	{
+		/* the opened path counts the datagram's wire bytes like session_input() */
+		struct session *rx = session_new(&p, pool, outq_add, &out, &err);
+		struct session_stats st;
+
+		/* body is the parity packet opened above */
+		session_get_stats(rx, &st);
+		ck_assert_uint_eq(st.in_bytes, 0);
+		session_input_opened(rx, body, blen, 1234, 6);
+		session_get_stats(rx, &st);
+		ck_assert_uint_eq(st.in_pkts, 1);
+		ck_assert_uint_eq(st.in_bytes, 1234);
+		session_free(rx);
+	}
 	outq_drop(&out);
 	crypt_free(c);
 	session_free(tx);

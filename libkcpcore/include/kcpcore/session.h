@@ -61,10 +61,11 @@ int session_input(struct session *s, uint8_t *dgram, size_t len, uint32_t now_ms
 
 /* The same in two steps, for a listener that must see the conv before it has a session:
  * session_open() decrypts `dgram` in place with `c` (NULL for "null") and points *body at what
- * is inside (*blen bytes); session_input_opened() then takes that body (the datagram counters
- * in_pkts and in_bytes are then the caller's). */
+ * is inside (*blen bytes); session_input_opened() then takes that body, counting a datagram of
+ * wire_len bytes as session_input() would. */
 int session_open(struct crypt *c, uint8_t *dgram, size_t len, uint8_t **body, size_t *blen);
-int session_input_opened(struct session *s, uint8_t *body, size_t blen, uint32_t now_ms);
+int session_input_opened(struct session *s, uint8_t *body, size_t blen, size_t wire_len,
+			 uint32_t now_ms);
 
 /* What a listener needs from an opened body before it has a session (spec 5.2). */
 struct session_peek {
