@@ -139,6 +139,9 @@ const char *udp_addr_str(const struct sockaddr_in6 *a, char *buf, size_t len);
 int udp_resolve(const char *endpoint, struct sockaddr_in6 *out);
 bool udp_addr_equal(const struct sockaddr_in6 *a, const struct sockaddr_in6 *b);
 
+/* reload.c: SIGHUP. Returns 0 when the new file was applied, -1 when nothing changed. */
+int daemon_reload(struct daemon *d);
+
 /* control_cmds.c */
 int daemon_control_start(struct daemon *d);
 

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -116,20 +115,9 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
 
 static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
-	struct daemon *d = arg;
-	struct config *fresh = NULL;
-
 	(void)sig;
 	(void)what;
-	/* Checked in full, so a bad file is reported with the same messages and changes
-	 * nothing; applying the difference live is not implemented yet. */
-	if (load_config(d->config_path, &fresh) < 0) {
-		log_warnx("reload failed, configuration unchanged file=%s", d->config_path);
-		return;
-	}
-	config_free(fresh);
-	log_warnx("reload: the file is valid, but live reload is not implemented yet; "
-		  "restart kcpvpnd to apply it");
+	daemon_reload(arg);
 }
 
 int main(int argc, char **argv)
@@ -207,7 +195,6 @@ int main(int argc, char **argv)
 	if (err < 0)
 		fatalx("cannot start: %s", kc_strerror(err));
 	d.w = &w;
-	mkdir(CONTROL_SOCKET_DIR, 0755);
 	err = daemon_control_start(&d);
 	if (err < 0)
 		fatalx("cannot listen on %s: %s", d.cfg->control_socket, strerror(-err));

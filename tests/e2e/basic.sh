@@ -52,8 +52,8 @@ AllowedIPs = 10.9.0.1/32, fd00:9::1/128
 PersistentKeepalive = 2
 CONF
 
-"$KCPVPND" -n -c "$E2E_TMP/server.conf" | grep -q "configuration OK" || fail "server config"
-"$KCPVPND" -n -c "$E2E_TMP/client.conf" | grep -q "configuration OK" || fail "client config"
+[ "$("$KCPVPND" -n -c "$E2E_TMP/server.conf")" = "configuration OK" ] || fail "server config"
+[ "$("$KCPVPND" -n -c "$E2E_TMP/client.conf")" = "configuration OK" ] || fail "client config"
 
 # negative control: nothing answers on the tunnel address yet
 ip netns exec "$C" ping -c 1 -W 1 10.9.0.1 >/dev/null 2>&1 && fail "ping worked before the tunnel"
@@ -78,13 +78,13 @@ pass "ping v6 through the tunnel"
 
 ip netns exec "$S" iperf3 -s -1 -p 5201 >"$E2E_TMP/iperf-s1.log" 2>&1 &
 E2E_PIDS+=($!)
-wait_for 5 "iperf3 server" ip netns exec "$S" ss -ltn sport = :5201 | grep -q 5201
+wait_for 5 "iperf3 server" tcp_listening "$S" 5201
 ip netns exec "$C" timeout 30 iperf3 -c 10.9.0.1 -p 5201 -t 3 -J >"$E2E_TMP/iperf-up.json" 2>&1 ||
 	fail "iperf3 client -> server"
 up=$(jq '.end.sum_received.bits_per_second / 1e6 | floor' "$E2E_TMP/iperf-up.json")
 ip netns exec "$S" iperf3 -s -1 -p 5202 >"$E2E_TMP/iperf-s2.log" 2>&1 &
 E2E_PIDS+=($!)
-wait_for 5 "iperf3 server" ip netns exec "$S" ss -ltn sport = :5202 | grep -q 5202
+wait_for 5 "iperf3 server" tcp_listening "$S" 5202
 ip netns exec "$C" timeout 30 iperf3 -c 10.9.0.1 -p 5202 -t 3 -R -J >"$E2E_TMP/iperf-down.json" 2>&1 ||
 	fail "iperf3 server -> client"
 down=$(jq '.end.sum_received.bits_per_second / 1e6 | floor' "$E2E_TMP/iperf-down.json")

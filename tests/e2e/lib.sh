@@ -89,3 +89,13 @@ peer_state() {
 }
 
 peer_is_up() { [ "$(peer_state "$1" "$2")" = up ]; }
+
+# tcp_listening NS PORT: something listens on TCP PORT in NS (for wait_for).
+tcp_listening() { ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q .; }
+
+# has_route NS PATTERN: `ip route show` in NS has a line matching PATTERN. The output is read
+# whole first: under pipefail, `ip ... | grep -q` fails when grep exits before ip is done.
+has_route() {
+	local routes
+	routes=$(ip -n "$1" route show) && grep -q "$2" <<<"$routes"
+}
