@@ -14,6 +14,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "log.h"
+#include "notify.h"
 #include "tunif/tunif.h"
 #include "kcpcore/error.h"
 
@@ -117,7 +118,9 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
 	(void)sig;
 	(void)what;
+	notify_reloading();
 	daemon_reload(arg);
+	notify_ready();
 }
 
 int main(int argc, char **argv)
@@ -213,7 +216,9 @@ int main(int argc, char **argv)
 	log_notice("started interface=%s mtu=%u udp_port=%u peers=%zu crypt=%s mode=compat",
 		   d.ifname, d.tun_mtu, d.cfg->listen ? d.cfg->listen_port : 0, d.cfg->npeers,
 		   crypt_method_name(d.cfg->crypt));
+	notify_ready();
 	event_base_dispatch(d.base);
+	notify_stopping();
 
 	control_free(d.ctl);
 	worker_fini(&w);
