@@ -106,6 +106,8 @@ static json_t *peer_status_json(const struct peer *p, uint32_t now)
 	json_object_set_new(o, "wire_rx_bytes", json_integer((json_int_t)st.in_bytes));
 	json_object_set_new(o, "overhead_pct", json_real(overhead));
 	json_object_set_new(o, "drop_src", json_integer((json_int_t)p->st.drop_src));
+	json_object_set_new(o, "keepalives_tx", json_integer((json_int_t)p->st.keepalives_tx));
+	json_object_set_new(o, "keepalives_rx", json_integer((json_int_t)p->st.keepalives_rx));
 	json_object_set_new(o, "allowed_ips", peer_allowed_json(p));
 	return o;
 }
@@ -135,13 +137,14 @@ static int cmd_status(void *ctx, const json_t *req, json_t *reply, struct contro
 	json_object_set_new(itf, "profile", json_string(c->profile));
 	json_object_set_new(itf, "addresses", addrs);
 	json_object_set_new(itf, "uptime_s", json_integer((now - d->start_ms) / 1000));
-	drops = json_pack("{sI sI sI sI sI sI sI sI}", "no_route",
+	drops = json_pack("{sI sI sI sI sI sI sI sI sI}", "no_route",
 			  (json_int_t)d->w->st.drop_no_route, "no_session",
 			  (json_int_t)d->w->st.drop_no_session, "not_ip",
 			  (json_int_t)d->w->st.drop_not_ip, "auth", (json_int_t)d->w->st.drop_auth,
 			  "kcp", (json_int_t)d->w->st.drop_kcp, "parity_no_session",
 			  (json_int_t)d->w->st.drop_parity_no_session, "udp_tx_err",
-			  (json_int_t)d->w->st.udp_tx_err, "tun_tx_err",
+			  (json_int_t)d->w->st.udp_tx_err, "udp_tx_full",
+			  (json_int_t)d->w->st.udp_tx_full, "tun_tx_err",
 			  (json_int_t)d->w->st.tun_tx_err);
 	json_object_set_new(itf, "drops", drops);
 	for (unsigned i = 0; i < d->w->npeers; i++)

@@ -84,7 +84,7 @@ struct worker {
 	struct peer *out_peer;          /* whose session is emitting right now */
 	uint8_t msg[65536];
 	struct {
-		uint64_t udp_rx, udp_tx, udp_tx_err, tun_rx, tun_tx, tun_tx_err;
+		uint64_t udp_rx, udp_tx, udp_tx_err, udp_tx_full, tun_rx, tun_tx, tun_tx_err;
 		uint64_t drop_no_route, drop_no_session, drop_not_ip, drop_no_buffer;
 		uint64_t drop_unknown_sender, drop_auth, drop_parity_no_session, drop_kcp;
 	} st;

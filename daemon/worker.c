@@ -138,14 +138,21 @@ void worker_flush_udp(struct worker *w)
 	while (sent < w->out_n) {
 		int n = sendmmsg(w->udp_fd, w->out_msgs + sent, w->out_n - sent, 0);
 
-		if (n <= 0) {
-			/* buffer full or a bad destination: count the rest as lost, KCP resends */
-			w->st.udp_tx_err += w->out_n - sent;
+		if (n > 0) {
+			w->st.udp_tx += (unsigned)n;
+			sent += (unsigned)n;
+			continue;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+			/* socket buffer full: drop the rest of this batch, KCP resends */
+			w->st.udp_tx_full += w->out_n - sent;
 			break;
 		}
-		sent += (unsigned)n;
+		/* this one datagram failed (a firewall's EPERM, an unreachable endpoint):
+		 * count it and go on with the next, which may be for another peer */
+		w->st.udp_tx_err++;
+		sent++;
 	}
-	w->st.udp_tx += sent;
 	for (unsigned i = 0; i < w->out_n; i++)
 		pool_put(w->pool, w->out_pkts[i]);
 	w->out_n = 0;

@@ -100,6 +100,32 @@ ovh=$("$KCPCTL" -s "$E2E_TMP/server.sock" status --json | jq '.peers[0].overhead
 	fail "wire bytes in ($wire) below payload ($payload), overhead $ovh%"
 pass "counters moved (server rx_packets $rx, wire_rx_bytes $wire >= rx_bytes $payload)"
 
+# a firewall dropping 10% of the server's datagrams: a refused datagram costs one send error
+# at most (sendmmsg reports an error only for a batch's first message; the daemon retries from
+# the failed one, which the random rule may pass the second time), so the daemon's count can
+# never exceed the firewall's (a batch dropped whole on the first error gave about 3x as many)
+ip netns exec "$S" nft -f - <<NFT || fail "nft"
+table inet kcpe2e {
+	chain out {
+		type filter hook output priority 0;
+		udp sport 4000 numgen random mod 100 < 10 counter drop
+	}
+}
+NFT
+err0=$("$KCPCTL" -s "$E2E_TMP/server.sock" status --json | jq '.interface.drops.udp_tx_err')
+ip netns exec "$S" iperf3 -s -1 -p 5203 >/dev/null 2>&1 &
+E2E_PIDS+=($!)
+wait_for 5 "iperf3 server" tcp_listening "$S" 5203
+ip netns exec "$C" timeout 20 iperf3 -c 10.9.0.1 -p 5203 -t 2 -R >/dev/null 2>&1 ||
+	fail "iperf3 with 10% firewall drops"
+err1=$("$KCPCTL" -s "$E2E_TMP/server.sock" status --json | jq '.interface.drops.udp_tx_err')
+nftdrops=$(ip netns exec "$S" nft -j list table inet kcpe2e | jq '[.. | .packets? // empty] | add')
+ip netns exec "$S" nft delete table inet kcpe2e
+[ "$nftdrops" -gt 50 ] || fail "the firewall dropped only $nftdrops datagrams"
+[ $((err1 - err0)) -gt 0 ] && [ $((err1 - err0)) -le "$nftdrops" ] ||
+	fail "daemon counted $((err1 - err0)) send errors for $nftdrops firewall drops"
+pass "at most one send error per refused datagram ($nftdrops dropped by nft, $((err1 - err0)) counted)"
+
 # live tuning: FEC 10:3 -> 3:2 on both sides, visible in status, traffic unaffected
 "$KCPCTL" -s "$E2E_TMP/server.sock" tune client fec=3:2 >/dev/null || fail "tune server fec"
 "$KCPCTL" -s "$E2E_TMP/client.sock" tune server fec=3:2 >/dev/null || fail "tune client fec"
