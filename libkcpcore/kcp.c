@@ -26,6 +26,7 @@ struct kcp_sseg {
 	uint16_t xmit;    /* transmissions so far; 0 = never sent */
 	uint8_t frg;
 	uint8_t acked;
+	uint8_t fast_done; /* fast or early retransmitted since the last timeout */
 };
 
 struct kcp_rseg {
@@ -282,6 +283,7 @@ int kcp_send(struct kcp *k, const void *buf, size_t len)
 		seg->xmit = 0;
 		seg->acked = 0;
 		seg->fastack = 0;
+		seg->fast_done = 0;
 		src += n;
 		len -= n;
 	}
@@ -584,7 +586,7 @@ static void kcp_count_fastacks(struct kcp *k, struct kcp_ack *acks, unsigned n)
 		if (seg->acked || seg->xmit == 0 || kc_time_before(suffix_ts, seg->ts))
 			continue;
 		seg->fastack += n - above;
-		if (k->resend != 0 && seg->fastack >= k->resend)
+		if (k->resend != 0 && seg->fastack >= k->resend && !seg->fast_done)
 			k->flush_now = true; /* fast retransmit goes out at once */
 	}
 }
@@ -856,6 +858,7 @@ static void kcp_flush(struct kcp *k, uint32_t now)
 			seg->resendts = now + seg->rto;
 		} else if (kc_time_diff(now, seg->resendts) >= 0) {
 			send = true;
+			seg->fast_done = 0;
 			seg->rto += k->nodelay == 0 ? k->rx_rto : k->rx_rto / 2;
 			if (seg->rto > KCP_RTO_MAX)
 				seg->rto = KCP_RTO_MAX;
@@ -863,15 +866,17 @@ static void kcp_flush(struct kcp *k, uint32_t now)
 			lost = true;
 			k->stats.lost_segs++;
 			k->stats.retrans_segs++;
-		} else if (seg->fastack >= resent) {
+		} else if (seg->fastack >= resent && !seg->fast_done) {
 			send = true;
+			seg->fast_done = 1;
 			seg->rto = k->rx_rto;
 			seg->resendts = now + seg->rto;
 			change = true;
 			k->stats.fast_retrans_segs++;
 			k->stats.retrans_segs++;
-		} else if (seg->fastack > 0 && new_segs == 0 && tick) {
+		} else if (seg->fastack > 0 && new_segs == 0 && tick && !seg->fast_done) {
 			send = true;
+			seg->fast_done = 1;
 			seg->rto = k->rx_rto;
 			seg->resendts = now + seg->rto;
 			change = true;

@@ -859,6 +859,57 @@ START_TEST(kcp_absurd_ack_timestamp_is_clamped_not_overflowed)
 }
 END_TEST
 
+/* Found in the lossy e2e test: ACKs for segments sent in the same millisecond as a fast
+ * retransmission counted as "later" again and again, resending the lost segment once per two
+ * ACKs until the link was declared dead. A segment is fast-retransmitted at most once until
+ * its next timeout (kcp-go master's rule). */
+START_TEST(kcp_fast_retransmit_fires_once_per_timeout_not_per_ack_pair)
+{
+	struct wire ab = {0}, ba = {0};
+	struct kcp *a = mk(18, "fast3", 128, &ab), *b = mk(18, "fast3", 128, &ba);
+	struct pkt *orig[30];
+	char r[8];
+	unsigned sn1_sent = 0;
+
+	/* 30: the peer's window is 32 until its first datagram says otherwise */
+	for (int i = 0; i < 30; i++) {
+		kcp_send(a, "s", 1);
+		kcp_update(a, 1000); /* all in the same millisecond, one datagram each */
+	}
+	ck_assert_uint_eq(ab.n, 30);
+	memcpy(orig, ab.q, sizeof(orig));
+	ab.n = 0;
+	pool_put(pool, orig[1]); /* sn 1 lost */
+	orig[1] = NULL;
+	for (unsigned i = 0; i < 30; i++) {
+		if (orig[i] == NULL)
+			continue;
+		/* each delivered datagram is acknowledged in its own datagram, same ms */
+		kcp_input(b, pkt_data(orig[i]), orig[i]->len, true, 1000);
+		pool_put(pool, orig[i]);
+		kcp_update(b, 1000);
+		for (unsigned j = 0; j < ba.n; j++) {
+			kcp_input(a, pkt_data(ba.q[j]), ba.q[j]->len, true, 1000);
+			pool_put(pool, ba.q[j]);
+		}
+		ba.n = 0;
+		kcp_update(a, 1000);
+		for (unsigned j = 0; j < ab.n; j++) {
+			sn1_sent += get32(pkt_data(ab.q[j]) + 12) == 1;
+			pool_put(pool, ab.q[j]); /* the retransmissions are lost too */
+		}
+		ab.n = 0;
+	}
+	ck_assert_uint_eq(sn1_sent, 1);
+	ck_assert_uint_eq(kcp_stats(a)->fast_retrans_segs, 1);
+	ck_assert(!kcp_dead(a));
+	while (kcp_recv(b, r, sizeof(r)) > 0)
+		;
+	kcp_free(a);
+	kcp_free(b);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("kcp");
@@ -890,6 +941,7 @@ int main(void)
 	tcase_add_test(tc, kcp_window_can_grow_live_without_losing_data);
 	tcase_add_test(tc, kcp_resync_joins_a_conversation_under_way);
 	tcase_add_test(tc, kcp_absurd_ack_timestamp_is_clamped_not_overflowed);
+	tcase_add_test(tc, kcp_fast_retransmit_fires_once_per_timeout_not_per_ack_pair);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
