@@ -106,6 +106,7 @@ static json_t *peer_status_json(const struct peer *p, uint32_t now)
 	json_object_set_new(o, "wire_rx_bytes", json_integer((json_int_t)st.in_bytes));
 	json_object_set_new(o, "overhead_pct", json_real(overhead));
 	json_object_set_new(o, "drop_src", json_integer((json_int_t)p->st.drop_src));
+	json_object_set_new(o, "drop_send", json_integer((json_int_t)p->st.drop_send));
 	json_object_set_new(o, "keepalives_tx", json_integer((json_int_t)p->st.keepalives_tx));
 	json_object_set_new(o, "keepalives_rx", json_integer((json_int_t)p->st.keepalives_rx));
 	json_object_set_new(o, "allowed_ips", peer_allowed_json(p));
@@ -193,13 +194,6 @@ static int cmd_show_config(void *ctx, const json_t *req, json_t *reply, struct c
 	return 0;
 }
 
-/* One tune setting, checked and applied to one peer's session. */
-struct tune {
-	bool fec, wnd, nodelay;
-	unsigned fec_data, fec_parity, snd_wnd, rcv_wnd;
-	struct kcp_params kp;
-};
-
 static int tune_bad(struct control_err *err, const char *key, const char *why)
 {
 	err->code = CONTROL_E_INVALID_VALUE;
@@ -207,23 +201,36 @@ static int tune_bad(struct control_err *err, const char *key, const char *why)
 	return -1;
 }
 
-static int tune_parse(const json_t *set, const struct peer *ref, struct tune *t,
+/* Reads `set` into t, starting from the peer's current settings (its session's, or else its
+ * config's with earlier tuning on top). */
+static int tune_parse(const json_t *set, const struct peer *ref, struct peer_tune *t,
 		      struct control_err *err)
 {
 	const char *key;
 	json_t *v;
-	struct kcp_info ki;
+	struct kcp_params kp = ref->cfg->kcp;
 
-	memset(t, 0, sizeof(*t));
-	kcp_params_default(&t->kp);
-	if (ref != NULL && ref->s != NULL) {
+	*t = ref->tune;
+	if (ref->s != NULL) {
+		struct kcp_info ki;
+
 		kcp_get_info(session_kcp(ref->s), &ki);
-		t->snd_wnd = ki.snd_wnd;
-		t->rcv_wnd = ki.rcv_wnd;
-		t->kp.nodelay = ki.nodelay;
-		t->kp.interval_ms = ki.interval_ms;
-		t->kp.resend = ki.resend;
-		t->kp.nc = ki.nc;
+		kp.snd_wnd = ki.snd_wnd;
+		kp.rcv_wnd = ki.rcv_wnd;
+		kp.nodelay = ki.nodelay;
+		kp.interval_ms = ki.interval_ms;
+		kp.resend = ki.resend;
+		kp.nc = ki.nc;
+	}
+	if (!t->wnd) {
+		t->snd_wnd = kp.snd_wnd;
+		t->rcv_wnd = kp.rcv_wnd;
+	}
+	if (!t->nodelay) {
+		t->nodelay_mode = kp.nodelay;
+		t->interval_ms = kp.interval_ms;
+		t->resend = kp.resend;
+		t->nc = kp.nc;
 	}
 	if (!json_is_object(set) || json_object_size(set) == 0)
 		return tune_bad(err, "set", "expected an object of settings");
@@ -248,9 +255,13 @@ static int tune_parse(const json_t *set, const struct peer *ref, struct tune *t,
 		} else if (strcmp(key, "mode") == 0) {
 			const char *s = json_string_value(v);
 
-			if (s == NULL || kcp_params_profile(&t->kp, s) < 0)
+			if (s == NULL || kcp_params_profile(&kp, s) < 0)
 				return tune_bad(err, "mode",
 						"expected normal, fast, fast2, fast3 or default");
+			t->nodelay_mode = kp.nodelay;
+			t->interval_ms = kp.interval_ms;
+			t->resend = kp.resend;
+			t->nc = kp.nc;
 			t->nodelay = true;
 		} else if (strcmp(key, "sndwnd") == 0 || strcmp(key, "rcvwnd") == 0) {
 			json_int_t n = json_integer_value(v);
@@ -271,11 +282,11 @@ static int tune_parse(const json_t *set, const struct peer *ref, struct tune *t,
 				return tune_bad(err, key,
 						"expected nodelay 0|1, interval 10..5000, resend 0..1000");
 			if (key[0] == 'n')
-				t->kp.nodelay = (unsigned)n;
+				t->nodelay_mode = (unsigned)n;
 			else if (key[0] == 'i')
-				t->kp.interval_ms = (unsigned)n;
+				t->interval_ms = (unsigned)n;
 			else
-				t->kp.resend = (unsigned)n;
+				t->resend = (unsigned)n;
 			t->nodelay = true;
 		} else if (strcmp(key, "ratelimit") == 0) {
 			return tune_bad(err, "ratelimit",
@@ -283,7 +294,7 @@ static int tune_parse(const json_t *set, const struct peer *ref, struct tune *t,
 		} else if (strcmp(key, "nc") == 0) {
 			if (!json_is_boolean(v))
 				return tune_bad(err, "nc", "expected true or false");
-			t->kp.nc = json_is_true(v);
+			t->nc = json_is_true(v);
 			t->nodelay = true;
 		} else {
 			return tune_bad(err, key,
@@ -292,22 +303,6 @@ static int tune_parse(const json_t *set, const struct peer *ref, struct tune *t,
 		}
 	}
 	return 0;
-}
-
-static int tune_apply(struct peer *p, const struct tune *t)
-{
-	int rc = 0;
-
-	if (p->s == NULL)
-		return 0; /* applies to the next session through the config? not yet: no session */
-	if (t->fec)
-		rc = session_set_fec(p->s, t->fec_data, t->fec_parity);
-	if (rc == 0 && t->wnd)
-		rc = kcp_set_wndsize(session_kcp(p->s), t->snd_wnd, t->rcv_wnd);
-	if (rc == 0 && t->nodelay)
-		rc = kcp_set_nodelay(session_kcp(p->s), t->kp.nodelay, t->kp.interval_ms,
-				     t->kp.resend, t->kp.nc);
-	return rc;
 }
 
 static int cmd_tune(void *ctx, const json_t *req, json_t *reply, struct control_err *err)
@@ -320,7 +315,7 @@ static int cmd_tune(void *ctx, const json_t *req, json_t *reply, struct control_
 	(void)reply;
 	for (unsigned i = 0; i < d->w->npeers; i++) {
 		struct peer *p = d->w->peers[i];
-		struct tune t;
+		struct peer_tune t, before;
 		int rc;
 
 		if (name != NULL && strcmp(name, "all") != 0 && strcmp(name, p->name) != 0)
@@ -332,8 +327,11 @@ static int cmd_tune(void *ctx, const json_t *req, json_t *reply, struct control_
 			return tune_bad(err, "fec",
 					"the interface MTU leaves no room for the FEC header; lower MTU "
 					"or use MTU = auto");
-		rc = tune_apply(p, &t);
+		before = p->tune;
+		p->tune = t; /* kept for every later session of this peer */
+		rc = peer_apply_tune(p);
 		if (rc < 0) {
+			p->tune = before;
 			err->code = rc == -ENOMEM ? CONTROL_E_INTERNAL : CONTROL_E_INVALID_VALUE;
 			snprintf(err->message, sizeof(err->message), "peer %s: %s", p->name,
 				 kc_strerror(rc));

@@ -39,6 +39,14 @@ struct peer_stats {
 	uint64_t sessions;                 /* sessions created for this peer */
 };
 
+/* Live settings from kcpctl tune, kept so that every new session of the peer gets them too. */
+struct peer_tune {
+	bool fec, wnd, nodelay;
+	unsigned fec_data, fec_parity, snd_wnd, rcv_wnd;
+	unsigned nodelay_mode, interval_ms, resend;
+	bool nc;
+};
+
 struct peer {
 	struct worker *w;
 	const struct config_peer *cfg; /* the current config's entry */
@@ -55,6 +63,7 @@ struct peer {
 	int heap_idx;
 	struct peer_stats st;
 	struct session_stats old;      /* counters of sessions already replaced */
+	struct peer_tune tune;         /* survives session restarts; a reload that renews resets it */
 };
 
 #define WORKER_BATCH 64
@@ -126,6 +135,8 @@ void peer_service(struct peer *p, uint32_t now);
 /* When peer_service is next needed; false when the peer is idle (nothing until input). */
 bool peer_due(const struct peer *p, uint32_t now, uint32_t *due);
 void peer_send_keepalive(struct peer *p, uint32_t now);
+/* Applies p->tune to the current session (no-op without one); 0 or a negative code. */
+int peer_apply_tune(struct peer *p);
 void peer_get_stats(const struct peer *p, struct session_stats *st);
 const char *peer_state_name(enum peer_state s);
 

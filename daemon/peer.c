@@ -133,6 +133,8 @@ int peer_start_session(struct peer *p, uint32_t conv, uint32_t now)
 		log_warnx("cannot create session peer=%s: %s", p->name, kc_strerror(err));
 		return err;
 	}
+	if (peer_apply_tune(p) < 0)
+		log_warnx("cannot apply tuned settings peer=%s", p->name);
 	p->conv = conv;
 	p->session_start_ms = now;
 	p->last_rx_ms = now;
@@ -142,6 +144,23 @@ int peer_start_session(struct peer *p, uint32_t conv, uint32_t now)
 		p->state = PEER_CONNECTING;
 	log_debug("session start peer=%s conv=0x%08x", p->name, conv);
 	return 0;
+}
+
+int peer_apply_tune(struct peer *p)
+{
+	const struct peer_tune *t = &p->tune;
+	int rc = 0;
+
+	if (p->s == NULL)
+		return 0;
+	if (t->fec)
+		rc = session_set_fec(p->s, t->fec_data, t->fec_parity);
+	if (rc == 0 && t->wnd)
+		rc = kcp_set_wndsize(session_kcp(p->s), t->snd_wnd, t->rcv_wnd);
+	if (rc == 0 && t->nodelay)
+		rc = kcp_set_nodelay(session_kcp(p->s), t->nodelay_mode, t->interval_ms, t->resend,
+				     t->nc);
+	return rc;
 }
 
 void peer_send_keepalive(struct peer *p, uint32_t now)

@@ -235,6 +235,7 @@ static struct peer *orphan_adopt(struct worker *w, struct peer *o, struct peer *
 	p->st.sessions++;
 	session_set_user(p->s, p);
 	worker_apply_peer_settings(w, p);
+	peer_apply_tune(p);
 	o->s = NULL;
 	orphan_drop(w, o);
 	p->state = PEER_UP;

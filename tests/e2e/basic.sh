@@ -140,6 +140,19 @@ ip netns exec "$C" ping -c 3 -i 0.2 -W 2 10.9.0.1 >/dev/null 2>&1 || fail "ping 
 [ $? -eq 1 ] || fail "tune of an unknown peer accepted"
 pass "kcpctl tune fec changes FEC live; bad values, ratelimit and unknown peers refused"
 
+# tuning outlives the session: the client restarts (new port, new conversation), and the
+# server's new session for it keeps fec 3:2, not the config's 10:3
+conv0=$("$KCPCTL" -s "$E2E_TMP/server.sock" status --json | jq -r '.peers[0].conv')
+kill -TERM "$PID_client"
+wait "$PID_client"
+start_daemon "$C" "$E2E_TMP/client.conf" client config-loglevel
+wait_for 10 "client back up" peer_is_up "$E2E_TMP/client.sock" server
+ip netns exec "$C" ping -c 2 -i 0.2 -W 2 10.9.0.1 >/dev/null 2>&1 || fail "ping after client restart"
+st=$("$KCPCTL" -s "$E2E_TMP/server.sock" status --json)
+[ "$(jq -r '.peers[0].conv' <<<"$st")" != "$conv0" ] || fail "the server kept the old session"
+[ "$(jq -r '.peers[0].fec' <<<"$st")" = 3:2 ] || fail "tuning lost with the session: $(jq -r '.peers[0].fec' <<<"$st")"
+pass "tuning survives a new session (fec still 3:2 after the client restarted)"
+
 # garbage: random UDP at the server's port, and bad lines on the control socket
 auth_before=$("$KCPCTL" -s "$E2E_TMP/server.sock" status --json | jq '.interface.drops.auth')
 for i in $(seq 50); do
