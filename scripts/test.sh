@@ -123,6 +123,14 @@ if [ -x _build/test-openssl/tests/interop/kcppeer ]; then
 	count "interop openssl" $rc
 fi
 
+# packaging: make distcheck, then the .deb built, linted, installed, run under a private
+# systemd and purged, and the RPM built (scripts/package-test.sh, about 2 minutes)
+note "packaging"
+scripts/package-test.sh _build/package >_build/package-test.out 2>&1
+rc=$?
+grep -E '^(FAIL|SKIP|note)|passed, ' _build/package-test.out
+count "packaging" $rc
+
 note "summary"
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
 echo "$passed passed, $failed failed"
