@@ -66,6 +66,9 @@ static void route_one(struct daemon *d, int family, const uint8_t *addr, unsigne
 	} else {
 		err = tunif_route_add(d->tif, family, addr, cidr, d->route_table);
 	}
+	if (err < 0 && cidr == 0)
+		fatalx("cannot set up the full tunnel (table %u, fwmark 0x%x rules, src_valid_mark): %s",
+		       d->table, d->cfg->fwmark, strerror(-err));
 	if (err < 0)
 		fatalx("cannot add route for a peer's AllowedIPs: %s", strerror(-err));
 }
