@@ -256,10 +256,10 @@ static int control_client_send(struct control_client *cl, const char *line)
 	return 0;
 }
 
-/* Answers one line (without its newline). Returns -1 when the client was freed. */
-static int control_client_line(struct control_client *cl, const char *line, size_t len)
+/* Sends a reply built for cl and frees it; a reply that could not be built (out of memory)
+ * ends the client. Returns -1 when the client was freed. */
+static int control_client_reply(struct control_client *cl, char *reply)
 {
-	char *reply = control_dispatch(cl->c, line, len, cl->may_mutate);
 	int rc;
 
 	if (reply == NULL) {
@@ -271,20 +271,17 @@ static int control_client_line(struct control_client *cl, const char *line, size
 	return rc;
 }
 
+/* Answers one line (without its newline). Returns -1 when the client was freed. */
+static int control_client_line(struct control_client *cl, const char *line, size_t len)
+{
+	return control_client_reply(cl, control_dispatch(cl->c, line, len, cl->may_mutate));
+}
+
 static int control_client_too_long(struct control_client *cl)
 {
-	char *reply =
-	    control_fail(NULL, CONTROL_E_LINE_TOO_LONG,
-			 "request line longer than %d bytes, discarded", CONTROL_LINE_MAX);
-	int rc;
-
-	if (reply == NULL) {
-		control_client_free(cl);
-		return -1;
-	}
-	rc = control_client_send(cl, reply);
-	free(reply);
-	return rc;
+	return control_client_reply(cl, control_fail(NULL, CONTROL_E_LINE_TOO_LONG,
+						     "request line longer than %d bytes, discarded",
+						     CONTROL_LINE_MAX));
 }
 
 /* Answers every whole line in the input; a partial line waits for more. */
