@@ -13,6 +13,8 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/_build/package}
+# absolute: apt-get takes a relative path without ./ for a package name
+case $build in /*) ;; *) build=$PWD/$build ;; esac
 passed=0
 failed=0
 failures=()
