@@ -56,7 +56,10 @@ err_has() { grep -q -F -e "$1" "$work/err" || fail "stderr lacks \"$1\""; }
 
 # start_fake [OPTIONS]: starts fakectld on $sock and waits until it listens.
 start_fake() {
-	"$fake" "$sock" "$@" >"$work/fake.log" 2>&1 &
+	# empty the log here: the redirection below truncates it in the child, which may run
+	# after our first look, and the previous fakectld's "listening" line would fool us
+	: >"$work/fake.log"
+	"$fake" "$sock" "$@" >>"$work/fake.log" 2>&1 &
 	fake_pid=$!
 	pids="$pids $fake_pid"
 	i=0
