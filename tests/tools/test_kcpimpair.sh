@@ -121,16 +121,18 @@ echo1=127.0.0.1:$eport
 # --- delay -------------------------------------------------------------------------------------
 probe -c "$echo1" -n 50 -i 1000 -s 100 -w 200 >"$work/direct.out"
 [ "$(val "$work/direct.out" received)" -eq 50 ] || fail "echo server answers not all probes"
-[ "$(val "$work/direct.out" rtt_median_us)" -lt 10000 ] || fail "loopback alone is slow"
+# The upper bounds below leave room for a loaded machine (make -j2 check runs this beside
+# iperf3-heavy e2e tests); "never early" (the minimum) is exact.
+[ "$(val "$work/direct.out" rtt_median_us)" -lt 25000 ] || fail "loopback alone is slow"
 relay_start delay 127.0.0.1 "$echo1" --up-delay 20 --down-delay 10 --stats-interval 1
 delay_pid=$pid
 probe -c "127.0.0.1:$rport" -n 200 -i 2000 -s 100 -w 300 >"$work/delay.out"
 [ "$(val "$work/delay.out" received)" -eq 200 ] || fail "delay: probes lost"
 [ "$(val "$work/delay.out" duplicates)" -eq 0 ] || fail "delay: duplicates without --dup"
 # the relay never delivers early; late by scheduling only
-between "delay: minimum RTT us" "$(val "$work/delay.out" rtt_min_us)" 30000 40000
-between "delay: median RTT us" "$(val "$work/delay.out" rtt_median_us)" 30000 40000
-ok "20 ms up + 10 ms down: RTT from 30 ms (direct RTT under 10 ms)"
+between "delay: minimum RTT us" "$(val "$work/delay.out" rtt_min_us)" 30000 45000
+between "delay: median RTT us" "$(val "$work/delay.out" rtt_median_us)" 30000 60000
+ok "20 ms up + 10 ms down: RTT from 30 ms (direct RTT under 25 ms)"
 wait_line "$work/delay.err" 'counters periodic' >/dev/null
 kill -USR1 "$delay_pid"
 wait_line "$work/delay.err" 'counters on SIGUSR1' >/dev/null
