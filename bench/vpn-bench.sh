@@ -41,7 +41,7 @@
 # raw.txt, logs/. Progress and the relay counters go to stderr.
 #
 # Needs root. Installs wireguard-go, wireguard-tools, openvpn, gnuplot-nox, iperf3 and jq with
-# apt-get when missing. Takes about 11 minutes on a 2-core VM. Not part of the test suite.
+# apt-get when missing. Takes about 9 minutes on a 2-core VM. Not part of the test suite.
 #
 # Environment: VPNBENCH_DIR, VPNBENCH_BUILD (an optimised OpenSSL build tree, configured here
 # when missing), VPNBENCH_TUNNELS ["kcpvpnd kcpvpnd_salsa20 wireguard_go openvpn"],
@@ -429,6 +429,7 @@ measure_rr() {
 	srv=$last
 	poll 5 listening "$S" t 5300 || { say "rr server did not start"; stop "$srv"; return; }
 	out=$(ip netns exec "$C" timeout 40 "$RR" client -C "$cc" -d 10 -i 10 -s 1024 -w 15 \
+		-o "$work/logs/$tag.rr-series.txt" \
 		"$tun_ip" 5300 2>"$work/logs/$tag.rr-c.log")
 	rc=$?
 	stop "$srv"
@@ -446,7 +447,8 @@ measure_rr() {
 }
 
 # --- the run -----------------------------------------------------------------------------------
-say "machine: $(nproc) cores, shared with other jobs; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+say "machine: $(nproc) cores, shared with other jobs; load average $load0"
 : >"$work/relay.txt"
 relay_failed=0
 mkdir -p "$work/plot"
@@ -492,10 +494,13 @@ done
 say "measured in $(($(date +%s) - t_start)) s; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 {
-	echo "# vpn-bench $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, a machine shared with other"
-	echo "# jobs (load average at the end $(cut -d' ' -f1-3 /proc/loadavg)): figures move between runs."
+	echo "# vpn-bench $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores of a VM shared with other jobs"
+	echo "# (load average $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end):" \
+		"figures move between runs, tails most."
 	echo "# kcpvpnd: $(git -C "$top" rev-parse --short HEAD 2>/dev/null), OpenSSL build;" \
 		"$(wireguard-go --version 2>&1 | head -1); $(openvpn --version | head -1 | cut -d' ' -f1-2)"
+	echo "# ratio_wg = kcpvpnd / wireguard_go: above 1 is better for tcp, worse for cpu, ping, rr;" \
+		"cpu = CPU s of both tunnel processes during the ${secs} s tcp run"
 	echo "# relay checks: $(grep -c ' ok ' "$work/relay.txt") ok, $relay_failed failed" \
 		"(counters in relay.txt)"
 	awk -f "$top/bench/vpn/report.awk" -v plotdata="$work/plot" "$raw"

@@ -3,11 +3,13 @@
  *
  *   rr server [-C cc] [-t timeout_s] ADDR PORT
  *	accepts one connection and echoes every byte back until the client closes.
- *   rr client [-C cc] [-d duration_s] [-i interval_ms] [-s size_bytes] [-w drain_s] ADDR PORT
+ *   rr client [-C cc] [-d duration_s] [-i interval_ms] [-s size_bytes] [-w drain_s]
+ *	      [-o series_file] ADDR PORT
  *	writes a message of size_bytes every interval_ms for duration_s (open loop: the
  *	schedule does not wait for replies) and times each until its echo is complete.
  *   -C sets the socket's TCP congestion control (TCP_CONGESTION) on either side; without it
- *   the namespace's default applies.
+ *   the namespace's default applies. -o writes "seq sched_ms completion_ms" for each message
+ *   that came back, in order, to series_file.
  *
  * A message's completion time runs from its scheduled send time to the arrival of its
  * last echoed byte, so a late write counts against the path rather than hiding
@@ -298,6 +300,26 @@ rr_client_read(struct rr_client *c)
 	}
 }
 
+/* Writes each completed message's sequence, scheduled send time and completion time. */
+static int
+rr_client_series(const struct rr_client *c, const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL) {
+		fprintf(stderr, "rr: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	for (uint64_t i = 0; i < c->done; i++)
+		fprintf(f, "%llu %.3f %.3f\n", (unsigned long long)i,
+			(double)(i * c->interval_ns) / 1e6, (double)c->lat_ns[i] / 1e6);
+	if (fclose(f) != 0) {
+		fprintf(stderr, "rr: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int
 rr_cmp_u64(const void *a, const void *b)
 {
@@ -387,7 +409,7 @@ rr_client_run(struct rr_client *c, double drain_s)
 
 static int
 rr_client(const char *addr, const char *port, const char *cc, double duration_s,
-	  double interval_ms, size_t size_bytes, double drain_s)
+	  double interval_ms, size_t size_bytes, double drain_s, const char *series)
 {
 	struct rr_client c;
 	int status = 1;
@@ -410,6 +432,8 @@ rr_client(const char *addr, const char *port, const char *cc, double duration_s,
 		goto out;
 	if (rr_client_run(&c, drain_s) == 0)
 		status = 0;
+	if (series != NULL && rr_client_series(&c, series) != 0)
+		status = 1;
 	rr_client_report(&c);
 	close(c.fd);
 out:
@@ -424,7 +448,8 @@ rr_usage(void)
 {
 	fprintf(stderr, "usage: rr server [-C cc] [-t timeout_s] ADDR PORT\n"
 			"       rr client [-C cc] [-d duration_s] [-i interval_ms] [-s size_bytes] "
-			"[-w drain_s] ADDR PORT\n");
+			"[-w drain_s]\n"
+			"                 [-o series_file] ADDR PORT\n");
 }
 
 /* Parses a positive number within [lo, hi] into *v. Returns 0 or -1. */
@@ -446,7 +471,7 @@ int
 main(int argc, char **argv)
 {
 	double duration_s = 10, interval_ms = 10, size = 1024, drain_s = 10, timeout_s = 30;
-	const char *cc = NULL;
+	const char *cc = NULL, *series = NULL;
 	int server, opt;
 
 	if (argc < 2 || (strcmp(argv[1], "server") != 0 && strcmp(argv[1], "client") != 0)) {
@@ -456,12 +481,15 @@ main(int argc, char **argv)
 	server = strcmp(argv[1], "server") == 0;
 	argv++;
 	argc--;
-	while ((opt = getopt(argc, argv, server ? "C:t:" : "C:d:i:s:w:")) != -1) {
+	while ((opt = getopt(argc, argv, server ? "C:t:" : "C:d:i:s:w:o:")) != -1) {
 		int rc = 0;
 
 		switch (opt) {
 		case 'C':
 			cc = optarg;
+			break;
+		case 'o':
+			series = optarg;
 			break;
 		case 't':
 			rc = rr_number(optarg, 1, 3600, &timeout_s);
@@ -493,5 +521,5 @@ main(int argc, char **argv)
 	if (server)
 		return rr_server(argv[optind], argv[optind + 1], (int)timeout_s, cc);
 	return rr_client(argv[optind], argv[optind + 1], cc, duration_s, interval_ms, (size_t)size,
-			 drain_s);
+			 drain_s, series);
 }
