@@ -5,7 +5,7 @@ set -eu
 
 PKGS="build-essential autoconf automake pkg-config
 libevent-dev libwolfssl-dev libssl-dev libisal-dev libnl-3-dev libnl-route-3-dev
-check libsubunit-dev libjansson-dev libinih-dev libsodium-dev libsystemd-dev
+check libsubunit-dev libjansson-dev libinih-dev libsodium-dev libsystemd-dev libcap-ng-dev
 clang libclang-rt-14-dev
 golang-go golang-github-xtaci-kcp-dev golang-github-stretchr-testify-dev
 iproute2 nftables iperf3 iputils-ping mandoc procps psmisc jq socat bc
