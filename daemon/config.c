@@ -10,6 +10,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +47,7 @@
 #define CONFIG_PROFILE_DEF   "fast3"
 #define CONFIG_MANUAL	     "manual"
 #define CONFIG_SOCKET_DIR    "/run/kcpvpnd"
+#define CONFIG_ACCOUNT_MAX   32 /* bytes of a User or Group name (useradd's limit) */
 
 enum config_key {
 	K_NAME,
@@ -71,6 +74,8 @@ enum config_key {
 	K_LOGLEVEL,
 	K_FWMARK,
 	K_TABLE,
+	K_USER,
+	K_GROUP,
 	K_ENDPOINT,
 	K_ALLOWEDIPS,
 	K_KEEPALIVE,
@@ -103,6 +108,8 @@ static const char *const config_key_names[K_COUNT + 1] = {
 	[K_LOGLEVEL] = "LogLevel",
 	[K_FWMARK] = "FwMark",
 	[K_TABLE] = "Table",
+	[K_USER] = "User",
+	[K_GROUP] = "Group",
 	[K_ENDPOINT] = "Endpoint",
 	[K_ALLOWEDIPS] = "AllowedIPs",
 	[K_KEEPALIVE] = "PersistentKeepalive",
@@ -885,6 +892,34 @@ static void config_key_table(struct config_parser *p, const char *v)
 	}
 }
 
+/* A user or group name as useradd(8) takes it: letters, digits, '.', '_', '-', not first. */
+static bool config_account_ok(const char *v)
+{
+	return v[0] != '-' && config_name_ok(v, CONFIG_ACCOUNT_MAX, "._-");
+}
+
+static void config_key_user(struct config_parser *p, const char *v)
+{
+	if (!config_account_ok(v)) {
+		config_bad(p, "User: expected a user name (letters, digits, '.', '_', '-'; at most %d), "
+			   "got %s", CONFIG_ACCOUNT_MAX, config_quote(v).s);
+		return;
+	}
+	p->c->user = config_strdup(p, v);
+	p->c->user_line = p->lineno;
+}
+
+static void config_key_group(struct config_parser *p, const char *v)
+{
+	if (!config_account_ok(v)) {
+		config_bad(p, "Group: expected a group name (letters, digits, '.', '_', '-'; at most "
+			   "%d), got %s", CONFIG_ACCOUNT_MAX, config_quote(v).s);
+		return;
+	}
+	p->c->group = config_strdup(p, v);
+	p->c->group_line = p->lineno;
+}
+
 static void config_key_endpoint(struct config_parser *p, const char *v)
 {
 	struct config_peer *peer = config_cur_peer(p);
@@ -967,6 +1002,8 @@ static const struct config_key_def {
 	[K_LOGLEVEL] = {IN_IFACE, config_key_loglevel},
 	[K_FWMARK] = {IN_IFACE, config_key_fwmark},
 	[K_TABLE] = {IN_IFACE, config_key_table},
+	[K_USER] = {IN_IFACE, config_key_user},
+	[K_GROUP] = {IN_IFACE, config_key_group},
 	[K_ENDPOINT] = {IN_PEER, config_key_endpoint},
 	[K_ALLOWEDIPS] = {IN_PEER | IS_LIST, config_key_allowedips},
 	[K_KEEPALIVE] = {IN_PEER, config_key_keepalive},
@@ -1523,6 +1560,10 @@ static void config_finish(struct config_parser *p)
 	config_check_allowed(p);
 	if (!sec->bad[K_MTU] && !sec->bad[K_UDPMTU] && !sec->bad[K_CRYPT] && !sec->bad[K_ADDRESS])
 		config_check_mtu(p);
+	if (c->group != NULL && c->user != NULL && strcmp(c->user, "root") == 0)
+		config_error_at(p, c->group_line,
+				"Group: User = root keeps root's groups (line %d); remove Group",
+				c->user_line);
 	if (c->full_tunnel && !sec->seen[K_FWMARK])
 		c->fwmark = CONFIG_FWMARK_DEFAULT;
 	else if (c->full_tunnel && c->table == CONFIG_TABLE_AUTO && c->fwmark == 0)
@@ -1618,11 +1659,17 @@ static int config_read_key(struct config *c, const char *path, char **errs)
 			     full);
 		goto out;
 	}
-	if (st.st_mode & 077) {
+	/* the daemon's group may read it: kcpvpnd reads it again on SIGHUP, unprivileged */
+	if ((st.st_mode & 007) != 0 ||
+	    ((st.st_mode & 070) != 0 && ((st.st_mode & 030) != 0 || st.st_gid != c->gid))) {
+		char gname[16];
+
+		snprintf(gname, sizeof(gname), "%u", (unsigned)c->gid);
 		e = asprintf(errs,
 			     "%s:%d: KeyFile: %s is open to group or others (mode %04o); "
-			     "chmod 600 it\n",
-			     path, c->key_line, full, (unsigned)(st.st_mode & 07777));
+			     "chmod 600 it, or 640 with group %s (the daemon's)\n",
+			     path, c->key_line, full, (unsigned)(st.st_mode & 07777),
+			     c->group != NULL ? c->group : gname);
 		goto out;
 	}
 	while ((size_t)n < sizeof(buf) && (r = read(fd, buf + n, sizeof(buf) - (size_t)n)) != 0) {
@@ -1664,6 +1711,78 @@ out:
 		close(fd);
 	free(full);
 	return rc;
+}
+
+/* The "file:line: Key: no ... on this system" message, or NULL when out of memory. */
+static char *config_account_unknown(const char *path, int line, const char *key, const char *what,
+				    const char *name)
+{
+	char *m;
+
+	if (asprintf(&m, "%s:%d: %s: no %s %s on this system\n", path, line, key, what,
+		     config_quote(name).s) < 0)
+		return NULL;
+	return m;
+}
+
+/* Fills in User and Group where not written and resolves them into c->uid and c->gid (see
+ * struct config). 0, or -EINVAL with the messages in *errs, or -ENOMEM. */
+static int config_resolve_account(struct config *c, const char *path, char **errs)
+{
+	const struct passwd *pw;
+	const struct group *gr = NULL;
+	char *eu = NULL, *eg = NULL;
+	int rc = 0;
+
+	if (c->user == NULL) {
+		pw = getpwnam(CONFIG_USER_DEFAULT);
+		if (pw == NULL) {
+			pw = getpwnam(CONFIG_USER_FALLBACK);
+			c->user_fallback = true;
+		}
+		if (pw == NULL) {
+			if (asprintf(errs,
+				     "%s: User: neither %s nor %s exists on this system; set User "
+				     "(User = root keeps root)\n",
+				     path, CONFIG_USER_DEFAULT, CONFIG_USER_FALLBACK) < 0) {
+				*errs = NULL;
+				return -ENOMEM;
+			}
+			return -EINVAL;
+		}
+		c->user = strdup(pw->pw_name);
+		if (c->user == NULL)
+			return -ENOMEM;
+	} else if ((pw = getpwnam(c->user)) == NULL) {
+		eu = config_account_unknown(path, c->user_line, "User", "user", c->user);
+		rc = eu != NULL ? -EINVAL : -ENOMEM;
+	}
+	if (pw != NULL) {
+		c->uid = pw->pw_uid;
+		c->gid = pw->pw_gid;
+	}
+	if (c->group != NULL && (gr = getgrnam(c->group)) == NULL) {
+		eg = config_account_unknown(path, c->group_line, "Group", "group", c->group);
+		rc = rc == -ENOMEM || eg == NULL ? -ENOMEM : -EINVAL;
+	}
+	if (rc == -EINVAL && asprintf(errs, "%s%s", eu != NULL ? eu : "", eg != NULL ? eg : "") < 0)
+		rc = -ENOMEM;
+	free(eu);
+	free(eg);
+	if (rc < 0) {
+		if (rc == -ENOMEM)
+			*errs = NULL;
+		return rc;
+	}
+	if (gr != NULL) {
+		c->gid = gr->gr_gid;
+	} else if (c->group == NULL && (gr = getgrgid(c->gid)) != NULL) {
+		c->group = strdup(gr->gr_name);
+		if (c->group == NULL)
+			return -ENOMEM;
+	}
+	c->ids_resolved = true;
+	return 0;
 }
 
 int config_load(const char *path, struct config **out, char **errs)
@@ -1711,12 +1830,13 @@ int config_load(const char *path, struct config **out, char **errs)
 	rc = config_parse(path, buf, n, out, errs);
 	explicit_bzero(buf, n);
 	free(buf);
-	if (rc == 0 && (*out)->key_file != NULL) {
+	if (rc == 0)
+		rc = config_resolve_account(*out, path, errs);
+	if (rc == 0 && (*out)->key_file != NULL)
 		rc = config_read_key(*out, path, errs);
-		if (rc < 0) {
-			config_free(*out);
-			*out = NULL;
-		}
+	if (rc < 0 && *out != NULL) {
+		config_free(*out);
+		*out = NULL;
 	}
 	return rc;
 fail_io:
@@ -1743,6 +1863,8 @@ void config_free(struct config *c)
 		free(c->key);
 	}
 	free(c->key_file);
+	free(c->user);
+	free(c->group);
 	free(c->control_socket);
 	free(c->file);
 	free(c);
@@ -1913,6 +2035,10 @@ void config_print(const struct config *c, FILE *f)
 		config_print_kv(f, "Table", "%u", c->table_id);
 	else
 		config_print_kv(f, "Table", "%s", c->table == CONFIG_TABLE_OFF ? "off" : "auto");
+	if (c->user != NULL)
+		config_print_kv(f, "User", "%s", c->user);
+	if (c->group != NULL)
+		config_print_kv(f, "Group", "%s", c->group);
 	for (size_t i = 0; i < c->npeers; i++) {
 		const struct config_peer *p = &c->peers[i];
 

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "kcpcore/crypt.h"
 #include "kcpcore/kcp.h"
@@ -24,6 +25,8 @@ struct session_params;
 #define CONFIG_IFNAME_MAX     15 /* IFNAMSIZ - 1 */
 #define CONFIG_PEER_NAME_MAX  32
 #define CONFIG_FWMARK_DEFAULT 0xca6c /* FwMark when a peer holds a /0 and none is given */
+#define CONFIG_USER_DEFAULT   "kcpvpn" /* User when none is given and this account exists */
+#define CONFIG_USER_FALLBACK  "nobody" /* User when none is given and there is no kcpvpn */
 
 enum config_mode {
 	CONFIG_MODE_COMPAT /* kcp-go framing, one shared passphrase ("secure" comes later) */
@@ -95,6 +98,16 @@ struct config {
 	enum config_table table;
 	uint32_t table_id;	   /* with CONFIG_TABLE_NUMBER */
 	bool full_tunnel;	   /* some peer holds 0.0.0.0/0 or ::/0 */
+	/* User and Group: the account kcpvpnd runs as once set up (kcpvpnd(8), PRIVILEGES), as
+	 * written (line > 0) or NULL. config_load() fills in the defaults (CONFIG_USER_DEFAULT if
+	 * that account exists, else CONFIG_USER_FALLBACK; the user's primary group) and resolves
+	 * them into uid and gid; config_parse() leaves them as written. */
+	char *user, *group;
+	int user_line, group_line;
+	bool ids_resolved;  /* uid and gid are set */
+	bool user_fallback; /* no User and no CONFIG_USER_DEFAULT account: the fallback */
+	uid_t uid;
+	gid_t gid;
 	struct config_peer *peers; /* at least one */
 	size_t npeers;
 };
@@ -105,9 +118,10 @@ struct config {
  * A KeyFile is not read here (see config_load()). */
 int config_parse(const char *file, const char *buf, size_t len, struct config **out, char **errs);
 
-/* Reads and parses `path`, then reads the KeyFile (relative to the config's directory, refused
- * when group or others have access to it). Returns as config_parse(), or -errno when the
- * config cannot be read, with a message naming the path in *errs. */
+/* Reads and parses `path`, resolves User and Group (defaults filled in) into uid and gid, then
+ * reads the KeyFile (relative to the config's directory; refused when others have access to
+ * it, or a group other than gid, or a group may write it). Returns as config_parse(), or
+ * -errno when the config cannot be read, with a message naming the path in *errs. */
 int config_load(const char *path, struct config **out, char **errs);
 
 /* Frees c and wipes the passphrase. NULL is ignored. */

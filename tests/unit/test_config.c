@@ -5,6 +5,8 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +173,8 @@ static void assert_config_eq(const struct config *a, const struct config *b)
 	ck_assert_int_eq(a->table, b->table);
 	ck_assert_uint_eq(a->table_id, b->table_id);
 	ck_assert_int_eq(a->full_tunnel, b->full_tunnel);
+	ck_assert(str_eq(a->user, b->user));
+	ck_assert(str_eq(a->group, b->group));
 	ck_assert_uint_eq(config_tun_mtu(a), config_tun_mtu(b));
 	ck_assert_uint_eq(a->npeers, b->npeers);
 	for (size_t i = 0; i < a->npeers; i++) {
@@ -343,6 +347,11 @@ static const struct {
 	{"FwMark = 0x51820", NULL, NULL, "FwMark = 0x51820"},
 	{"FwMark = 0", NULL, NULL, "FwMark = 0"},
 	{"FwMark = 0xFFFFFFFF", NULL, NULL, "FwMark = 0xffffffff"},
+	{"User = kcpvpn", NULL, NULL, "User = kcpvpn"},
+	{"User = root", NULL, NULL, "User = root"},
+	{"User = _svc.vpn-1", NULL, NULL, "User = _svc.vpn-1"},
+	{"Group = kcpvpn", NULL, NULL, "Group = kcpvpn"},
+	{"User = nobody\nGroup = nogroup", NULL, NULL, "Group = nogroup"},
 	{"Table = auto", NULL, NULL, "Table = auto"},
 	{"Table = off", NULL, NULL, "Table = off"},
 	{"Table = 1000", NULL, NULL, "Table = 1000"},
@@ -437,6 +446,21 @@ static const struct {
 	 "2: Crypt: unknown cipher name (kcptun would silently fall back to aes; kcpvpnd refuses): "
 	 "use aes, aes-128, aes-192, aes-128-gcm, salsa20, none or null, got \"rot13\""},
 	{"Key =", "Crypt = aes", NULL, "2: Key: expected a passphrase, got an empty value"},
+	{"User =", NULL, NULL,
+	 "2: User: expected a user name (letters, digits, '.', '_', '-'; at most 32), got \"\""},
+	{"User = -kcp", NULL, NULL,
+	 "2: User: expected a user name (letters, digits, '.', '_', '-'; at most 32), got \"-kcp\""},
+	{"User = kcp vpn", NULL, NULL,
+	 "2: User: expected a user name (letters, digits, '.', '_', '-'; at most 32), "
+	 "got \"kcp vpn\""},
+	{"User = a23456789012345678901234567890123", NULL, NULL,
+	 "2: User: expected a user name (letters, digits, '.', '_', '-'; at most 32), "
+	 "got \"a23456789012345678901234567890123\""},
+	{"Group = ../etc", NULL, NULL,
+	 "2: Group: expected a group name (letters, digits, '.', '_', '-'; at most 32), "
+	 "got \"../etc\""},
+	{"Group = wheel\nUser = root", NULL, NULL,
+	 "2: Group: User = root keeps root's groups (line 3); remove Group"},
 	{"KeyFile =", "Crypt = aes", NULL,
 	 "2: KeyFile: expected the path of a file holding the passphrase, got \"\""},
 	{"FEC = 10:300", NULL, NULL,
@@ -1076,7 +1100,7 @@ START_TEST(config_print_hides_the_key_and_parses_back)
 	    "FEC = 20:5\nProfile = manual\nNoDelay = 1\nInterval = 25\nResend = 3\n"
 	    "NoCongestion = yes\nSndWnd = 2048\nRcvWnd = 4096\nRateLimit = 2G\nDSCP = 10\n"
 	    "SocketBuffer = 8M\nControlSocket = /run/k.sock\nLogLevel = notice\n"
-	    "Table = 51820\nFwMark = 0x1234\n"
+	    "Table = 51820\nFwMark = 0x1234\nUser = kcpvpn\nGroup = adm\n"
 	    "[Peer]\nName = a\nAllowedIPs = 10.9.0.2/32\nEndpoint = [2001:db8::1]:4000\n"
 	    "PersistentKeepalive = 30\nInterval = 40\nSndWnd = 128\n"
 	    "[Peer]\nName = b\nAllowedIPs = 10.9.0.3/32, 192.168.0.0/16\nProfile = fast\n"
@@ -1137,6 +1161,20 @@ static int load(const char *name, struct config **c, char **errs)
 	return config_load(path, c, errs);
 }
 
+/* The group of the account kcpvpnd runs as without User: kcpvpn's, else nobody's. */
+static const char *default_group(void)
+{
+	const struct passwd *pw = getpwnam(CONFIG_USER_DEFAULT);
+	const struct group *gr;
+
+	if (pw == NULL)
+		pw = getpwnam(CONFIG_USER_FALLBACK);
+	ck_assert_ptr_nonnull(pw);
+	gr = getgrgid(pw->pw_gid);
+	ck_assert_ptr_nonnull(gr);
+	return gr->gr_name;
+}
+
 START_TEST(config_keyfile_0600_accepted_0644_refused)
 {
 	struct config *c = NULL;
@@ -1157,8 +1195,8 @@ START_TEST(config_keyfile_0600_accepted_0644_refused)
 	ck_assert_ptr_null(c);
 	snprintf(want, sizeof(want),
 		 "%s/kcp0.conf:2: KeyFile: %s/kcp0.key is open to group or others (mode 0644); "
-		 "chmod 600 it\n",
-		 tmpdir, tmpdir);
+		 "chmod 600 it, or 640 with group %s (the daemon's)\n",
+		 tmpdir, tmpdir, default_group());
 	ck_assert_str_eq(errs, want);
 	free(errs);
 
@@ -1198,6 +1236,138 @@ START_TEST(config_keyfile_absolute_path_used_as_is)
 	ck_assert_int_eq(load("abs.conf", &c, &errs), 0);
 	ck_assert_str_eq(c->key, "abs key");
 	ck_assert_str_eq(c->ifname, "abs");
+	config_free(c);
+}
+END_TEST
+
+/* A KeyFile the daemon's group may read is accepted (SIGHUP reads it again after the
+ * privilege drop); one another group may read, or the group may write, is not. */
+START_TEST(config_keyfile_readable_by_the_daemons_group_only)
+{
+	const struct group *gr = getgrgid(getegid());
+	struct config *c = NULL;
+	char *errs = NULL, text[256], want[512];
+
+	ck_assert_ptr_nonnull(gr);
+	snprintf(text, sizeof(text),
+		 "[Interface]\nKeyFile = kcp0.key\nUser = nobody\nGroup = %s\n"
+		 "[Peer]\nAllowedIPs = 10.0.0.0/8\nEndpoint = h.example:1\n",
+		 gr->gr_name);
+	write_file("kcp0.conf", text, 0640);
+	write_file("kcp0.key", "group key\n", 0640);
+	ck_assert_int_eq(load("kcp0.conf", &c, &errs), 0);
+	ck_assert_str_eq(c->key, "group key");
+	ck_assert_uint_eq(c->gid, getegid());
+	config_free(c);
+
+	write_file("kcp0.key", "group key\n", 0660);
+	ck_assert_int_eq(load("kcp0.conf", &c, &errs), -EINVAL);
+	free(errs);
+	write_file("kcp0.key", "group key\n", 0604);
+	ck_assert_int_eq(load("kcp0.conf", &c, &errs), -EINVAL);
+	free(errs);
+
+	/* the key's group is not the daemon's */
+	write_file("kcp0.conf",
+		   "[Interface]\nKeyFile = kcp0.key\nUser = nobody\n"
+		   "[Peer]\nAllowedIPs = 10.0.0.0/8\nEndpoint = h.example:1\n",
+		   0640);
+	write_file("kcp0.key", "group key\n", 0640);
+	if (getpwnam("nobody")->pw_gid != getegid()) {
+		ck_assert_int_eq(load("kcp0.conf", &c, &errs), -EINVAL);
+		snprintf(want, sizeof(want),
+			 "%s/kcp0.conf:2: KeyFile: %s/kcp0.key is open to group or others (mode "
+			 "0640); chmod 600 it, or 640 with group %s (the daemon's)\n",
+			 tmpdir, tmpdir, getgrgid(getpwnam("nobody")->pw_gid)->gr_name);
+		ck_assert_str_eq(errs, want);
+		free(errs);
+	}
+}
+END_TEST
+
+/* No User: kcpvpn when the account exists, else nobody; Group: the user's primary group. */
+START_TEST(config_user_defaults_to_kcpvpn_else_nobody)
+{
+	const struct passwd *pw = getpwnam(CONFIG_USER_DEFAULT);
+	bool fallback = pw == NULL;
+	struct config *c = NULL;
+	char *errs = NULL, *printed;
+	uid_t uid;
+	gid_t gid;
+
+	if (fallback)
+		pw = getpwnam(CONFIG_USER_FALLBACK);
+	ck_assert_ptr_nonnull(pw);
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	write_file("kcp0.conf", "[Interface]\nKey = k\nListenPort = 4000\n[Peer]\nAllowedIPs = ::/0\n",
+		   0600);
+	ck_assert_int_eq(load("kcp0.conf", &c, &errs), 0);
+	ck_assert(c->ids_resolved);
+	ck_assert_int_eq(c->user_fallback, fallback);
+	ck_assert_str_eq(c->user, fallback ? CONFIG_USER_FALLBACK : CONFIG_USER_DEFAULT);
+	ck_assert_int_eq(c->user_line, 0);
+	ck_assert_uint_eq(c->uid, uid);
+	ck_assert_uint_eq(c->gid, gid);
+	ck_assert_str_eq(c->group, default_group());
+	/* kcpvpnd -n -v shows them */
+	printed = print_config(c);
+	ck_assert_ptr_nonnull(strstr(printed, fallback ? "\nUser = nobody\n" : "\nUser = kcpvpn\n"));
+	free(printed);
+	config_free(c);
+}
+END_TEST
+
+START_TEST(config_user_root_and_group_resolve_to_their_ids)
+{
+	struct config *c = NULL;
+	char *errs = NULL;
+
+	write_file("kcp0.conf",
+		   "[Interface]\nKey = k\nListenPort = 4000\nUser = root\n[Peer]\nAllowedIPs = ::/0\n",
+		   0600);
+	ck_assert_int_eq(load("kcp0.conf", &c, &errs), 0);
+	ck_assert_uint_eq(c->uid, 0);
+	ck_assert_uint_eq(c->gid, 0);
+	ck_assert_int_eq(c->user_line, 4);
+	ck_assert(!c->user_fallback);
+	config_free(c);
+
+	write_file("kcp0.conf",
+		   "[Interface]\nKey = k\nListenPort = 4000\nUser = nobody\nGroup = root\n"
+		   "[Peer]\nAllowedIPs = ::/0\n",
+		   0600);
+	ck_assert_int_eq(load("kcp0.conf", &c, &errs), 0);
+	ck_assert_uint_eq(c->uid, getpwnam("nobody")->pw_uid);
+	ck_assert_uint_eq(c->gid, 0);
+	ck_assert_str_eq(c->group, "root");
+	config_free(c);
+}
+END_TEST
+
+/* An account that does not exist: file, line and key, both errors in one pass. */
+START_TEST(config_unknown_user_and_group_name_file_line_and_key)
+{
+	struct config *c = NULL;
+	char *errs = NULL, want[512];
+
+	write_file("kcp0.conf",
+		   "[Interface]\nKey = k\nListenPort = 4000\nUser = no-such-user-kcp\n"
+		   "Group = no-such-group-kcp\n[Peer]\nAllowedIPs = ::/0\n",
+		   0600);
+	ck_assert_int_eq(load("kcp0.conf", &c, &errs), -EINVAL);
+	ck_assert_ptr_null(c);
+	snprintf(want, sizeof(want),
+		 "%s/kcp0.conf:4: User: no user \"no-such-user-kcp\" on this system\n"
+		 "%s/kcp0.conf:5: Group: no group \"no-such-group-kcp\" on this system\n",
+		 tmpdir, tmpdir);
+	ck_assert_str_eq(errs, want);
+	free(errs);
+
+	/* parsing alone looks nothing up (the fuzzer calls it) */
+	ck_assert_ptr_nonnull(c = parse_ok("[Interface]\nKey = k\nListenPort = 4000\n"
+					   "User = no-such-user-kcp\n[Peer]\nAllowedIPs = ::/0\n"));
+	ck_assert(!c->ids_resolved);
 	config_free(c);
 }
 END_TEST
@@ -1315,6 +1485,10 @@ static Suite *config_suite(void)
 	tcase_add_test(tf, config_keyfile_0600_accepted_0644_refused);
 	tcase_add_test(tf, config_keyfile_absolute_path_used_as_is);
 	tcase_add_test(tf, config_load_names_the_path_on_io_errors);
+	tcase_add_test(tf, config_keyfile_readable_by_the_daemons_group_only);
+	tcase_add_test(tf, config_user_defaults_to_kcpvpn_else_nobody);
+	tcase_add_test(tf, config_user_root_and_group_resolve_to_their_ids);
+	tcase_add_test(tf, config_unknown_user_and_group_name_file_line_and_key);
 	suite_add_tcase(s, tf);
 	return s;
 }
