@@ -74,6 +74,16 @@ struct kcp {
 	unsigned ack_count, ack_cap;
 	struct kcp_ack *dgram_acks; /* scratch for kcp_input */
 
+	/* Pacing (kcp_set_rate): a token bucket in millibits, so one millisecond adds exactly
+	 * rate_bps. Charged for every datagram emitted, checked before each PUSH. */
+	uint64_t rate_bps;      /* 0 = unlimited */
+	int64_t pace_tokens;    /* as of pace_ts; negative while a datagram is being paid off */
+	int64_t pace_depth;     /* most the bucket holds */
+	int64_t pace_floor;     /* least: unpaced ACKs above the rate cannot starve data forever */
+	uint32_t pace_ts;
+	bool pace_full;         /* the bucket is full whatever pace_ts says (idle, or just on) */
+	bool pace_wait;         /* the last flush left data waiting for tokens */
+
 	struct pool *pool;
 	kcp_output_fn output;
 	void *user;
@@ -156,6 +166,102 @@ static void kcp_apply_nodelay(struct kcp *k, unsigned nodelay, unsigned interval
 	k->nc = nc;
 }
 
+/* ---- pacing ---- */
+
+#define KCP_PACE_PER_BYTE 8000 /* tokens are millibits */
+#define KCP_PACE_DEBT_MS  1000 /* the bucket owes at most this much of the rate beyond its depth */
+
+/* Bucket bounds for the current rate and MTU; the tokens are clamped into them. */
+static void kcp_pace_size(struct kcp *k)
+{
+	int64_t two_dgrams = 2 * (int64_t)k->mtu * KCP_PACE_PER_BYTE;
+	int64_t rate = (int64_t)k->rate_bps; /* <= KCP_RATE_MAX: every product below fits */
+
+	k->pace_depth =
+	    rate * KCP_RATE_BURST_MS > two_dgrams ? rate * KCP_RATE_BURST_MS : two_dgrams;
+	k->pace_floor = -(k->pace_depth + rate * KCP_PACE_DEBT_MS);
+	if (k->pace_tokens > k->pace_depth)
+		k->pace_tokens = k->pace_depth;
+	if (k->pace_tokens < k->pace_floor)
+		k->pace_tokens = k->pace_floor;
+}
+
+/* Tokens the bucket holds at now (rate_bps != 0). A time before pace_ts (a caller whose clock
+ * stepped back, or 2^31 ms of silence) adds nothing rather than stalling. */
+static int64_t kcp_pace_tokens(const struct kcp *k, uint32_t now)
+{
+	int32_t el = kc_time_diff(now, k->pace_ts);
+	uint64_t room;
+
+	if (k->pace_full || k->pace_tokens >= k->pace_depth)
+		return k->pace_depth;
+	if (el <= 0)
+		return k->pace_tokens;
+	room = (uint64_t)(k->pace_depth - k->pace_tokens);
+	if ((uint64_t)el > room / k->rate_bps)
+		return k->pace_depth;
+	return k->pace_tokens + (int64_t)((uint64_t)el * k->rate_bps); /* <= depth */
+}
+
+/* Brings the bucket up to now; every charge follows one of these in the same flush. */
+static void kcp_pace_refill(struct kcp *k, uint32_t now)
+{
+	if (k->rate_bps == 0)
+		return;
+	k->pace_tokens = kcp_pace_tokens(k, now);
+	k->pace_ts = now;
+	k->pace_full = k->pace_tokens >= k->pace_depth;
+}
+
+static void kcp_pace_charge(struct kcp *k, size_t bytes)
+{
+	if (k->rate_bps == 0)
+		return;
+	if (k->pace_full)
+		k->pace_tokens = k->pace_depth;
+	k->pace_full = false;
+	k->pace_tokens -= (int64_t)bytes * KCP_PACE_PER_BYTE;
+	if (k->pace_tokens < k->pace_floor)
+		k->pace_tokens = k->pace_floor;
+}
+
+/* May another PUSH go out: tokens left beyond the datagram being assembled? */
+static bool kcp_pace_open(const struct kcp *k)
+{
+	int64_t pending = k->out != NULL ? (int64_t)k->out->len * KCP_PACE_PER_BYTE : 0;
+
+	return k->rate_bps == 0 || k->pace_tokens - pending > 0;
+}
+
+/* The first millisecond at which the bucket holds tokens (now if it does). */
+static uint32_t kcp_pace_due(const struct kcp *k, uint32_t now)
+{
+	int64_t t;
+
+	if (k->rate_bps == 0)
+		return now;
+	t = kcp_pace_tokens(k, now);
+	if (t > 0)
+		return now;
+	return now + (uint32_t)((uint64_t)-t / k->rate_bps + 1);
+}
+
+int kcp_set_rate(struct kcp *k, uint64_t rate_bps)
+{
+	if (rate_bps > KCP_RATE_MAX)
+		return -EINVAL;
+	if (k->rate_bps == 0)
+		k->pace_full = true; /* pacing starts with a full bucket */
+	k->rate_bps = rate_bps;
+	kcp_pace_size(k);
+	return 0;
+}
+
+void kcp_rate_charge(struct kcp *k, size_t bytes)
+{
+	kcp_pace_charge(k, bytes);
+}
+
 struct kcp *kcp_new(uint32_t conv, const struct kcp_params *p, struct pool *pool,
 		    kcp_output_fn output, void *user, int *err)
 {
@@ -163,7 +269,7 @@ struct kcp *kcp_new(uint32_t conv, const struct kcp_params *p, struct pool *pool
 	unsigned scap, rcap;
 
 	if (output == NULL || pool == NULL || !kcp_wnd_valid(p->snd_wnd, p->rcv_wnd) ||
-	    !kcp_mtu_valid(pool, p->mtu)) {
+	    !kcp_mtu_valid(pool, p->mtu) || p->rate_bps > KCP_RATE_MAX) {
 		*err = -EINVAL;
 		return NULL;
 	}
@@ -195,6 +301,7 @@ struct kcp *kcp_new(uint32_t conv, const struct kcp_params *p, struct pool *pool
 	k->rcv_head = k->rcv_nxt = p->sn_base;
 	k->rx_rto = KCP_RTO_DEF;
 	kcp_apply_nodelay(k, p->nodelay, p->interval_ms, p->resend, p->nc);
+	(void)kcp_set_rate(k, p->rate_bps);
 	k->pool = pool;
 	k->output = output;
 	k->user = user;
@@ -725,6 +832,7 @@ static void kcp_emit(struct kcp *k)
 	k->out = NULL;
 	k->stats.out_pkts++;
 	k->stats.out_bytes += p->len;
+	kcp_pace_charge(k, p->len);
 	k->output(p, k->user);
 }
 
@@ -837,6 +945,8 @@ static void kcp_flush(struct kcp *k, uint32_t now)
 	bool tick = !k->ts_flush_set || kc_time_diff(now, k->ts_flush) >= 0;
 
 	k->flush_now = false;
+	k->pace_wait = false;
+	kcp_pace_refill(k, now);
 	kcp_flush_acks(k);
 	kcp_flush_probe(k, now);
 
@@ -845,19 +955,37 @@ static void kcp_flush(struct kcp *k, uint32_t now)
 		new_segs++;
 	}
 
+	/* In sn order, so retransmissions take the rate's tokens before new data. */
 	k->resend_known = false;
 	for (uint32_t sn = k->snd_una; sn != k->snd_nxt; sn++) {
 		struct kcp_sseg *seg = &k->snd[sn & k->snd_mask];
-		bool send = false;
+		enum { KEEP, NEW, LOST, FAST, EARLY } why = KEEP;
 
 		if (seg->acked)
 			continue;
-		if (seg->xmit == 0) {
-			send = true;
+		if (seg->xmit == 0)
+			why = NEW;
+		else if (kc_time_diff(now, seg->resendts) >= 0)
+			why = LOST;
+		else if (seg->fastack >= resent && !seg->fast_done)
+			why = FAST;
+		else if (seg->fastack > 0 && new_segs == 0 && tick && !seg->fast_done)
+			why = EARLY;
+		if (why != KEEP && !kcp_pace_open(k)) {
+			/* Out of tokens: it waits, unchanged, for kcp_pace_due(). */
+			k->pace_wait = true;
+			if (why == NEW) {
+				k->snd_nxt = sn; /* it and the new ones after it stay queued */
+				break;
+			}
+			why = KEEP;
+		}
+		switch (why) {
+		case NEW:
 			seg->rto = k->rx_rto;
 			seg->resendts = now + seg->rto;
-		} else if (kc_time_diff(now, seg->resendts) >= 0) {
-			send = true;
+			break;
+		case LOST:
 			seg->fast_done = 0;
 			seg->rto += k->nodelay == 0 ? k->rx_rto : k->rx_rto / 2;
 			if (seg->rto > KCP_RTO_MAX)
@@ -866,24 +994,23 @@ static void kcp_flush(struct kcp *k, uint32_t now)
 			lost = true;
 			k->stats.lost_segs++;
 			k->stats.retrans_segs++;
-		} else if (seg->fastack >= resent && !seg->fast_done) {
-			send = true;
+			break;
+		case FAST:
+		case EARLY:
 			seg->fast_done = 1;
 			seg->rto = k->rx_rto;
 			seg->resendts = now + seg->rto;
 			change = true;
-			k->stats.fast_retrans_segs++;
+			if (why == FAST)
+				k->stats.fast_retrans_segs++;
+			else
+				k->stats.early_retrans_segs++;
 			k->stats.retrans_segs++;
-		} else if (seg->fastack > 0 && new_segs == 0 && tick && !seg->fast_done) {
-			send = true;
-			seg->fast_done = 1;
-			seg->rto = k->rx_rto;
-			seg->resendts = now + seg->rto;
-			change = true;
-			k->stats.early_retrans_segs++;
-			k->stats.retrans_segs++;
+			break;
+		case KEEP:
+			break;
 		}
-		if (send) {
+		if (why != KEEP) {
 			seg->ts = now;
 			seg->fastack = 0;
 			if (!kcp_write_seg(k, KCP_CMD_PUSH, seg->frg, now, sn, seg->data)) {
@@ -900,6 +1027,8 @@ static void kcp_flush(struct kcp *k, uint32_t now)
 			k->resend_known = true;
 		}
 	}
+	if (k->pace_wait)
+		k->stats.paced_flushes++;
 	kcp_emit(k);
 
 	if (!k->nc) {
@@ -942,20 +1071,27 @@ bool kcp_check(const struct kcp *k, uint32_t now_ms, uint32_t *due_ms)
 	bool have = false;
 	uint32_t due = 0;
 
-	if (k->flush_now || k->ack_count > 0 || k->probe) {
-		*due_ms = now_ms;
+	if (k->ack_count > 0 || k->probe) {
+		*due_ms = now_ms; /* never paced */
 		return true;
 	}
-	if (k->snd_una != k->snd_nxt) {
+	if (k->flush_now || k->pace_wait ||
+	    (k->snd_nxt != k->snd_end && k->snd_nxt - k->snd_una < kcp_cwnd_eff(k))) {
+		due = now_ms;
+		have = true;
+	} else if (k->snd_una != k->snd_nxt) {
 		/* Retransmission deadline, or the next tick when an early retransmit waits. */
 		due = k->resend_known ? k->resend_min : now_ms;
 		have = true;
 		if (kc_time_before(k->ts_flush, due) && kcp_has_fastack(k))
 			due = k->ts_flush;
 	}
-	if (k->snd_nxt != k->snd_end && k->snd_nxt - k->snd_una < kcp_cwnd_eff(k)) {
-		*due_ms = now_ms;
-		return true;
+	if (have) {
+		/* Data goes out no sooner than the rate allows. */
+		uint32_t t = kcp_pace_due(k, now_ms);
+
+		if (kc_time_before(due, t))
+			due = t;
 	}
 	if (k->rmt_wnd == 0 && kcp_data_waiting(k)) {
 		uint32_t t = k->probe_wait ? k->ts_probe : now_ms;
@@ -1067,6 +1203,7 @@ int kcp_set_mtu(struct kcp *k, unsigned mtu)
 		return -EINVAL;
 	k->mtu = mtu;
 	k->mss = mtu - KCP_HDR_LEN;
+	kcp_pace_size(k);
 	return 0;
 }
 
@@ -1142,4 +1279,5 @@ void kcp_get_info(const struct kcp *k, struct kcp_info *info)
 	info->nc = k->nc;
 	info->stream = k->stream;
 	info->dead = k->dead;
+	info->rate_bps = k->rate_bps;
 }

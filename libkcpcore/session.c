@@ -61,25 +61,33 @@ static unsigned session_kcp_mtu(const struct session *s)
 	return s->udp_mtu - session_overhead(s->method, s->enc != NULL);
 }
 
-/* Frames that leave: crypto header in front, then out. */
-static void session_seal_out(struct session *s, struct pkt *p)
+/* Frames that leave: crypto header in front, then out. Returns the bytes sent. */
+static size_t session_seal_out(struct session *s, struct pkt *p)
 {
+	size_t len;
+
 	if (s->crypt != NULL) {
 		p->off = (uint16_t)(p->off - s->crypt_hdr);
 		p->len = (uint16_t)crypt_seal(s->crypt, pkt_data(p), p->len);
 	}
+	len = p->len;
 	s->st.out_pkts++;
-	s->st.out_bytes += p->len;
+	s->st.out_bytes += len;
 	s->output(p, s->user);
+	return len;
 }
 
+/* One KCP datagram out, with its FEC header and parity; what they and the crypto add is
+ * charged to KCP's rate limit, which counted the KCP bytes, so the limit covers the wire. */
 static void session_kcp_output(struct pkt *p, void *user)
 {
 	struct session *s = user;
+	size_t kcp_len = p->len, wire = 0;
 	int nparity;
 
 	if (s->enc == NULL) {
-		session_seal_out(s, p);
+		wire = session_seal_out(s, p);
+		kcp_rate_charge(s->kcp, wire - kcp_len);
 		return;
 	}
 	p->off -= FEC_DATA_HDR;
@@ -91,7 +99,7 @@ static void session_kcp_output(struct pkt *p, void *user)
 		pool_put(s->pool, p);
 		return;
 	}
-	session_seal_out(s, p);
+	wire += session_seal_out(s, p);
 	for (int i = 0; i < nparity; i++) {
 		struct pkt *q = pool_get(s->pool);
 		const uint8_t *par;
@@ -104,8 +112,9 @@ static void session_kcp_output(struct pkt *p, void *user)
 		par = fec_encoder_parity(s->enc, (unsigned)i, &len);
 		memcpy(pkt_data(q), par, len);
 		q->len = (uint16_t)len;
-		session_seal_out(s, q);
+		wire += session_seal_out(s, q);
 	}
+	kcp_rate_charge(s->kcp, wire - kcp_len);
 }
 
 static void session_add_fec(struct fec_stats *dst, const struct fec_stats *a,

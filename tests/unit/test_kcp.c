@@ -910,6 +910,243 @@ START_TEST(kcp_fast_retransmit_fires_once_per_timeout_not_per_ack_pair)
 }
 END_TEST
 
+/* ---- pacing (kcp_set_rate) ---- */
+
+#define RATE_8M 8000000u /* 1000 bytes per ms */
+#define DGRAM 1400u       /* one MSS-sized message per datagram at the default MTU */
+
+/* Queues n messages of one full segment each. */
+static void send_full(struct kcp *k, unsigned n)
+{
+	static uint8_t m[1376];
+
+	for (unsigned i = 0; i < n; i++)
+		ck_assert_int_eq(kcp_send(k, m, kcp_mss(k)), 0);
+}
+
+/* Updates k at every millisecond of [from, to) and returns the first one at which it sent a
+ * datagram, or `to`. */
+static uint32_t first_send_ms(struct kcp *k, uint32_t from, uint32_t to)
+{
+	uint64_t before = kcp_stats(k)->out_pkts;
+
+	for (uint32_t t = from; t != to; t++) {
+		kcp_update(k, t);
+		if (kcp_stats(k)->out_pkts != before)
+			return t;
+	}
+	return to;
+}
+
+/* 8 Mbit/s is 1000 bytes per ms and the bucket holds 5 ms (5000 bytes): the first flush sends
+ * four 1400-byte datagrams (5000 -> -600), then one more whenever the bucket is positive
+ * again. kcp_check() names exactly the millisecond at which update sends the next one: never
+ * later, and no earlier wake-up that sends nothing. */
+START_TEST(kcp_rate_check_due_is_the_first_ms_data_may_leave)
+{
+	struct wire ab = {0}, ba = {0};
+	struct kcp *a = mk(20, "fast3", 32, &ab), *b = mk(20, "fast3", 32, &ba);
+	struct kcp_info info;
+	uint32_t due, t = 100, last = 0;
+	uint8_t r[2000];
+
+	ck_assert_int_eq(kcp_set_rate(a, RATE_8M), 0);
+	kcp_get_info(a, &info);
+	ck_assert_uint_eq(info.rate_bps, RATE_8M);
+	send_full(a, 20);
+	kcp_update(a, t);
+	ck_assert_uint_eq(ab.n, 4);
+	ck_assert(kcp_check(a, t, &due));
+	ck_assert_uint_eq(due, t + 1); /* -600 bytes + 1000 per ms */
+	kcp_get_info(a, &info);
+	ck_assert_uint_eq(info.snd_queue, 16); /* waiting, not dropped */
+	ck_assert_uint_eq(kcp_stats(a)->paced_flushes, 1);
+	while (kcp_stats(a)->out_pkts < 20) {
+		uint64_t before = kcp_stats(a)->out_pkts;
+
+		ck_assert(kcp_check(a, t, &due));
+		ck_assert(kc_time_diff(due, t) > 0);
+		while (t != due) {
+			kcp_update(a, t);
+			ck_assert_uint_eq(kcp_stats(a)->out_pkts, before); /* nothing before due */
+			ck_assert(kcp_check(a, t, &due));
+			t++;
+		}
+		kcp_update(a, t);
+		ck_assert_uint_eq(kcp_stats(a)->out_pkts, before + 1);
+		/* never ahead of the rate: burst + elapsed ms + the datagram that went negative */
+		ck_assert_uint_le(kcp_stats(a)->out_bytes, 5000 + 1000 * (t - 100) + DGRAM);
+		last = t;
+	}
+	/* the 20th leaves once the 19 before it are paid for: 5000 + 1000 x 22 > 19 x 1400 */
+	ck_assert_uint_eq(last, 100 + 22);
+	ck_assert_uint_eq(kcp_stats(a)->out_bytes, 20 * DGRAM);
+	ck_assert_uint_eq(kcp_stats(a)->retrans_segs, 0);
+
+	/* Everything acknowledged: idle, though the bucket is still paying off. */
+	wire_deliver(&ab, b, t);
+	kcp_update(b, t);
+	wire_deliver(&ba, a, t);
+	kcp_update(a, t);
+	ck_assert(!kcp_check(a, t, &due));
+	while (kcp_recv(b, r, sizeof(r)) > 0)
+		;
+	ck_assert_int_eq(kcp_set_rate(a, KCP_RATE_MAX + 1), -EINVAL);
+	kcp_get_info(a, &info);
+	ck_assert_uint_eq(info.rate_bps, RATE_8M);
+	wire_drop(&ab);
+	kcp_free(a);
+	kcp_free(b);
+}
+END_TEST
+
+/* Negative control of the test above: without a rate the whole window leaves at once. */
+START_TEST(kcp_rate_0_is_unlimited)
+{
+	struct wire w = {0};
+	struct kcp *k = mk(21, "fast3", 32, &w);
+
+	ck_assert_int_eq(kcp_set_rate(k, 0), 0);
+	send_full(k, 20);
+	kcp_update(k, 0);
+	ck_assert_uint_eq(w.n, 20);
+	ck_assert_uint_eq(kcp_stats(k)->paced_flushes, 0);
+	wire_drop(&w);
+	kcp_free(k);
+}
+END_TEST
+
+/* ACKs (and window reports) are never paced: with data waiting for tokens, a PUSH from the
+ * peer is acknowledged in the same millisecond, in a datagram of ACKs only. */
+START_TEST(kcp_rate_acks_leave_while_data_waits_for_tokens)
+{
+	struct wire ab = {0}, ba = {0};
+	struct kcp *a = mk(22, "fast3", 32, &ab), *b = mk(22, "fast3", 32, &ba);
+	uint32_t due;
+
+	ck_assert_int_eq(kcp_set_rate(a, RATE_8M), 0);
+	send_full(a, 20);
+	kcp_update(a, 0);
+	ck_assert_uint_eq(ab.n, 4);
+	wire_drop(&ab);
+	kcp_send(b, "ping", 4);
+	kcp_update(b, 0);
+	wire_deliver(&ba, a, 0);
+	ck_assert(kcp_check(a, 0, &due));
+	ck_assert_uint_eq(due, 0);
+	kcp_update(a, 0);
+	ck_assert_uint_eq(ab.n, 1);
+	ck_assert_uint_eq(ab.q[0]->len, 24); /* one ACK, no data */
+	ck_assert_uint_eq(pkt_data(ab.q[0])[4], 82);
+	/* the ACK was counted too: data now waits until 2 ms */
+	ck_assert(kcp_check(a, 0, &due));
+	ck_assert_uint_eq(due, 1);
+	ck_assert_uint_eq(first_send_ms(a, 0, 10), 1);
+	wire_drop(&ab);
+	kcp_free(a);
+	kcp_free(b);
+}
+END_TEST
+
+/* A new rate applies at the next check: slower pushes the deadline out, faster pulls it in,
+ * 0 lets the rest of the window go at once, and turning pacing on again starts full. */
+START_TEST(kcp_rate_change_takes_effect_at_the_next_check)
+{
+	struct wire w = {0};
+	struct kcp *k = mk(23, "fast3", 32, &w);
+	uint32_t due;
+
+	ck_assert_int_eq(kcp_set_rate(k, RATE_8M), 0);
+	send_full(k, 20);
+	kcp_update(k, 0);
+	ck_assert_uint_eq(w.n, 4); /* 600 bytes owed */
+	ck_assert(kcp_check(k, 0, &due));
+	ck_assert_uint_eq(due, 1);
+	ck_assert_int_eq(kcp_set_rate(k, 1000000), 0); /* 125 bytes per ms: 5 ms */
+	ck_assert(kcp_check(k, 0, &due));
+	ck_assert_uint_eq(due, 5);
+	ck_assert_uint_eq(first_send_ms(k, 0, 100), 5);
+	ck_assert_uint_eq(w.n, 5);
+	ck_assert_int_eq(kcp_set_rate(k, 80000000), 0); /* 10000 bytes per ms */
+	ck_assert(kcp_check(k, 5, &due));
+	ck_assert_uint_eq(due, 6);
+	ck_assert_int_eq(kcp_set_rate(k, 0), 0);
+	ck_assert(kcp_check(k, 5, &due));
+	ck_assert_uint_eq(due, 5);
+	kcp_update(k, 5);
+	ck_assert_uint_eq(w.n, 20); /* the other 15 at once */
+	wire_drop(&w);
+	ck_assert_int_eq(kcp_set_rate(k, RATE_8M), 0);
+	send_full(k, 6);
+	kcp_update(k, 6);
+	ck_assert_uint_eq(w.n, 4); /* a full bucket again */
+	wire_drop(&w);
+	kcp_free(k);
+}
+END_TEST
+
+/* Retransmissions are paced like new data, and go first: at 999 bit/s one datagram costs
+ * 11.2 s; the two first segments time out after 200 ms, but the resend of sn 0 leaves only
+ * when the bucket is positive again, before the new segment that waited longer. */
+START_TEST(kcp_rate_retransmission_waits_for_tokens_and_goes_first)
+{
+	struct wire w = {0};
+	struct kcp *k = mk(24, "fast3", 32, &w);
+	uint32_t due, t;
+
+	ck_assert_int_eq(kcp_set_rate(k, 999), 0);
+	send_full(k, 4);
+	kcp_update(k, 0); /* the bucket holds two datagrams: 2800 bytes */
+	ck_assert_uint_eq(w.n, 2);
+	ck_assert_uint_eq(first_send_ms(k, 0, 10), 1); /* 0 tokens -> positive after 1 ms */
+	ck_assert_uint_eq(w.n, 3);
+	ck_assert(kcp_check(k, 300, &due));
+	/* at 1 ms: 999 millibits - 1400 x 8000 = -11199001, positive again 11210 + 1 ms later */
+	ck_assert_uint_eq(due, 1 + 11210 + 1);
+	t = first_send_ms(k, 2, 20000);
+	ck_assert_uint_eq(t, due);
+	ck_assert_uint_eq(w.n, 4);
+	ck_assert_uint_eq(get32(pkt_data(w.q[3]) + 12), 0); /* sn 0 again, not sn 3 */
+	ck_assert_uint_eq(kcp_stats(k)->lost_segs, 1);
+	wire_drop(&w);
+	kcp_free(k);
+}
+END_TEST
+
+/* A fast retransmit that finds the bucket empty in a flush made for an ACK waits for the
+ * refill, not for the segment's RTO: the window is full (nothing new to send), so only the
+ * engine's memory that data waits for tokens can bring the wake-up forward. */
+START_TEST(kcp_rate_blocked_fast_retransmit_wakes_at_the_refill_not_the_rto)
+{
+	struct wire ab = {0}, ba = {0};
+	struct kcp *a = mk(25, "fast3", 4, &ab), *b = mk(25, "fast3", 32, &ba);
+	uint32_t due;
+
+	ck_assert_int_eq(kcp_set_rate(a, RATE_8M), 0);
+	send_full(a, 4);
+	kcp_update(a, 0); /* all four: 600 bytes owed, window full */
+	ck_assert_uint_eq(ab.n, 4);
+	pool_put(pool, ab.q[0]); /* sn 0 is lost */
+	ab.q[0] = ab.q[--ab.n];
+	wire_deliver(&ab, b, 0);
+	kcp_send(b, "data", 4);
+	kcp_update(b, 0); /* ACKs of sn 1..3 and data for a */
+	wire_deliver(&ba, a, 0);
+	kcp_update(a, 0); /* the ACK leaves, the fast retransmit of sn 0 cannot */
+	ck_assert_uint_eq(ab.n, 1);
+	ck_assert_uint_eq(ab.q[0]->len, 24);
+	wire_drop(&ab);
+	ck_assert(kcp_check(a, 0, &due));
+	ck_assert_uint_eq(due, 1); /* -624 bytes + 1000 per ms, not the RTO of 200 ms */
+	ck_assert_uint_eq(first_send_ms(a, 0, 300), 1);
+	ck_assert_uint_eq(get32(pkt_data(ab.q[0]) + 12), 0);
+	ck_assert_uint_eq(kcp_stats(a)->fast_retrans_segs, 1);
+	wire_drop(&ab);
+	kcp_free(a);
+	kcp_free(b);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("kcp");
@@ -942,6 +1179,12 @@ int main(void)
 	tcase_add_test(tc, kcp_resync_joins_a_conversation_under_way);
 	tcase_add_test(tc, kcp_absurd_ack_timestamp_is_clamped_not_overflowed);
 	tcase_add_test(tc, kcp_fast_retransmit_fires_once_per_timeout_not_per_ack_pair);
+	tcase_add_test(tc, kcp_rate_check_due_is_the_first_ms_data_may_leave);
+	tcase_add_test(tc, kcp_rate_0_is_unlimited);
+	tcase_add_test(tc, kcp_rate_acks_leave_while_data_waits_for_tokens);
+	tcase_add_test(tc, kcp_rate_change_takes_effect_at_the_next_check);
+	tcase_add_test(tc, kcp_rate_retransmission_waits_for_tokens_and_goes_first);
+	tcase_add_test(tc, kcp_rate_blocked_fast_retransmit_wakes_at_the_refill_not_the_rto);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

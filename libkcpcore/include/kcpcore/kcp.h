@@ -33,6 +33,7 @@ struct kcp_params {
 	bool stream;          /* stream mode: no message boundaries, frg always 0 */
 	unsigned dead_link;   /* transmissions of one segment that declare the link dead (20) */
 	uint32_t sn_base;     /* first sequence number of both directions (0; tests use others) */
+	uint64_t rate_bps;    /* pacing, see kcp_set_rate(); 0 = unlimited (default) */
 };
 
 /* kcp-go's defaults: mtu 1400, windows 32/32, nodelay 0, interval 100, resend 0, nc off. */
@@ -86,6 +87,25 @@ int kcp_set_nodelay(struct kcp *k, unsigned nodelay, unsigned interval_ms, unsig
  * Affects messages queued afterwards. */
 int kcp_set_mtu(struct kcp *k, unsigned mtu);
 
+/* Highest rate kcp_set_rate() takes, in bits per second. */
+#define KCP_RATE_MAX 1000000000000ull
+/* The bucket holds this many milliseconds of the rate (at least two datagrams). */
+#define KCP_RATE_BURST_MS 5
+
+/* Paces what the engine sends to rate_bps bits per second (0 = unlimited): a token bucket
+ * counts the bytes of every datagram emitted, plus what kcp_rate_charge() adds. New and
+ * retransmitted data leave only while it holds tokens; ACKs and window probes always leave
+ * (and are counted). What waits stays queued, nothing is dropped, and kcp_check() gives the
+ * time the bucket has refilled. The bucket holds max(2 x mtu, KCP_RATE_BURST_MS of the rate)
+ * and starts full when pacing is turned on; a new rate keeps what was already spent.
+ * Returns -EINVAL above KCP_RATE_MAX. */
+int kcp_set_rate(struct kcp *k, uint64_t rate_bps);
+
+/* Counts `bytes` more against the rate: what a lower layer adds to a datagram the engine just
+ * handed to the output callback (headers, FEC parity), so the rate covers the wire. A no-op
+ * without a rate. */
+void kcp_rate_charge(struct kcp *k, size_t bytes);
+
 /* Joins a conversation already under way (a peer that kept its state across our restart):
  * our next sn becomes snd_nxt, the next sn we expect rcv_nxt. Only on an engine that has sent
  * and received nothing: -EBUSY otherwise. */
@@ -116,6 +136,7 @@ struct kcp_stats {
 	uint64_t drop_window_segs;        /* PUSH beyond the receive window, not acknowledged */
 	uint64_t drop_no_buffer;          /* segments or datagrams dropped: pool empty */
 	uint64_t drop_bad_msg_segs;       /* fragments that could never form a message */
+	uint64_t paced_flushes;           /* flushes that left data waiting for the rate limit */
 	uint64_t err_short, err_conv, err_cmd, err_len, err_window; /* rejected datagrams */
 };
 
@@ -133,6 +154,7 @@ struct kcp_info {
 	unsigned rcv_buf;      /* out-of-order segments held */
 	unsigned mtu, mss, nodelay, interval_ms, resend;
 	bool nc, stream, dead;
+	uint64_t rate_bps; /* kcp_set_rate(); 0 = unlimited */
 };
 void kcp_get_info(const struct kcp *k, struct kcp_info *info);
 

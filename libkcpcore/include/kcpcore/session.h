@@ -29,7 +29,10 @@ struct session_params {
 	unsigned fec_data, fec_parity; /* 0 and 0: FEC off (FEC packets are still accepted) */
 	unsigned fec_groups;          /* FEC groups the decoder keeps (3) */
 	bool one_segment;             /* refuse messages longer than one segment (kcp-go peers) */
-	struct kcp_params kcp;        /* kcp.mtu is derived from udp_mtu and the overheads */
+	/* kcp.mtu is derived from udp_mtu and the overheads. kcp.rate_bps (live:
+	 * kcp_set_rate(session_kcp(s), ...)) paces the whole UDP payloads the session sends:
+	 * KCP segments with their FEC and crypto framing, and parity. */
+	struct kcp_params kcp;
 };
 
 /* Defaults: udp_mtu 1400, aes, FEC off, kcp-go's KCP defaults, one_segment. */
