@@ -1,10 +1,12 @@
 /* crypto_backend.h on OpenSSL 3 libcrypto (--with-crypto=openssl). */
 #include "config.h"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -224,15 +226,16 @@ void crypto_gcm_free(struct crypto_gcm *g)
 	free(g);
 }
 
-/* Restarts ctx at `nonce`, feeds the additional data and runs it over buf in place. */
-static int crypto_gcm_run(EVP_CIPHER_CTX *ctx, int enc, const uint8_t *nonce, const uint8_t *ad,
-			  size_t ad_len, uint8_t *buf, size_t len)
+/* Restarts ctx at `nonce` (and `key`, unless NULL), feeds the additional data and runs it over
+ * buf in place. Serves AES-GCM and ChaCha20-Poly1305 alike: both take 12-byte nonces. */
+static int crypto_aead_run(EVP_CIPHER_CTX *ctx, int enc, const uint8_t *key, const uint8_t *nonce,
+			   const uint8_t *ad, size_t ad_len, uint8_t *buf, size_t len)
 {
 	int out_len;
 
 	if (len > INT_MAX || ad_len > INT_MAX)
 		return -EINVAL;
-	if (EVP_CipherInit_ex2(ctx, NULL, NULL, nonce, enc, NULL) != 1)
+	if (EVP_CipherInit_ex2(ctx, NULL, key, nonce, enc, NULL) != 1)
 		return -EIO;
 	if (ad_len > 0 && EVP_CipherUpdate(ctx, NULL, &out_len, ad, (int)ad_len) != 1)
 		return -EIO;
@@ -242,37 +245,55 @@ static int crypto_gcm_run(EVP_CIPHER_CTX *ctx, int enc, const uint8_t *nonce, co
 	return 0;
 }
 
+/* Seals buf in place and writes the 16-byte tag. */
+static int crypto_aead_seal(EVP_CIPHER_CTX *ctx, const uint8_t *key, const uint8_t *nonce,
+			    const uint8_t *ad, size_t ad_len, uint8_t *buf, size_t len,
+			    uint8_t *tag)
+{
+	int out_len, rc;
+
+	rc = crypto_aead_run(ctx, 1, key, nonce, ad, ad_len, buf, len);
+	if (rc < 0)
+		return rc;
+	/* stream modes: Final writes no bytes, it computes the tag */
+	if (EVP_EncryptFinal_ex(ctx, buf + len, &out_len) != 1 || out_len != 0 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, CRYPTO_AEAD_TAG_LEN, tag) != 1)
+		return -EIO;
+	return 0;
+}
+
+/* Opens buf in place against the 16-byte tag: 0, or KC_EAUTH (buf then undefined). */
+static int crypto_aead_open(EVP_CIPHER_CTX *ctx, const uint8_t *key, const uint8_t *nonce,
+			    const uint8_t *ad, size_t ad_len, uint8_t *buf, size_t len,
+			    const uint8_t *tag)
+{
+	int out_len, rc;
+
+	rc = crypto_aead_run(ctx, 0, key, nonce, ad, ad_len, buf, len);
+	if (rc < 0)
+		return rc;
+	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, CRYPTO_AEAD_TAG_LEN, (void *)tag) !=
+	    1)
+		return -EIO;
+	if (EVP_DecryptFinal_ex(ctx, buf + len, &out_len) != 1)
+		return KC_EAUTH;
+	return 0;
+}
+
+_Static_assert(CRYPTO_GCM_TAG_LEN == CRYPTO_AEAD_TAG_LEN, "one tag length for both AEADs");
+
 int crypto_gcm_seal(struct crypto_gcm *g, const uint8_t nonce[CRYPTO_GCM_NONCE_LEN],
 		    const uint8_t *ad, size_t ad_len, uint8_t *buf, size_t len,
 		    uint8_t tag[CRYPTO_GCM_TAG_LEN])
 {
-	int out_len, rc;
-
-	rc = crypto_gcm_run(g->enc, 1, nonce, ad, ad_len, buf, len);
-	if (rc < 0)
-		return rc;
-	/* GCM is a stream mode: Final writes no bytes, it computes the tag. */
-	if (EVP_EncryptFinal_ex(g->enc, buf + len, &out_len) != 1 || out_len != 0 ||
-	    EVP_CIPHER_CTX_ctrl(g->enc, EVP_CTRL_AEAD_GET_TAG, CRYPTO_GCM_TAG_LEN, tag) != 1)
-		return -EIO;
-	return 0;
+	return crypto_aead_seal(g->enc, NULL, nonce, ad, ad_len, buf, len, tag);
 }
 
 int crypto_gcm_open(struct crypto_gcm *g, const uint8_t nonce[CRYPTO_GCM_NONCE_LEN],
 		    const uint8_t *ad, size_t ad_len, uint8_t *buf, size_t len,
 		    const uint8_t tag[CRYPTO_GCM_TAG_LEN])
 {
-	int out_len, rc;
-
-	rc = crypto_gcm_run(g->dec, 0, nonce, ad, ad_len, buf, len);
-	if (rc < 0)
-		return rc;
-	if (EVP_CIPHER_CTX_ctrl(g->dec, EVP_CTRL_AEAD_SET_TAG, CRYPTO_GCM_TAG_LEN, (void *)tag) !=
-	    1)
-		return -EIO;
-	if (EVP_DecryptFinal_ex(g->dec, buf + len, &out_len) != 1)
-		return KC_EAUTH;
-	return 0;
+	return crypto_aead_open(g->dec, NULL, nonce, ad, ad_len, buf, len, tag);
 }
 
 int crypto_pbkdf2_sha1(const uint8_t *pass, size_t pass_len, const uint8_t *salt, size_t salt_len,
@@ -285,6 +306,308 @@ int crypto_pbkdf2_sha1(const uint8_t *pass, size_t pass_len, const uint8_t *salt
 			      (int)iterations, EVP_sha1(), (int)out_len, out) != 1)
 		return -EIO;
 	return 0;
+}
+
+/* The one-shot calls (the handshake's AEAD with a new key per message, BLAKE2s) need OpenSSL
+ * contexts, which cost an allocation each: every thread makes its own on first use and frees
+ * them when it exits. What they run is fetched once for the process. These are the backend's
+ * only globals; after set-up nothing in them changes but the contexts' own state, and each
+ * context belongs to one thread. */
+struct crypto_thread {
+	EVP_CIPHER_CTX *aead; /* ChaCha20-Poly1305, re-keyed per call and wiped after */
+	EVP_MD_CTX *md;	      /* unkeyed BLAKE2s-256 */
+	EVP_MAC_CTX *mac;     /* keyed BLAKE2s */
+};
+
+static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
+static int crypto_once_err;
+static pthread_key_t crypto_thread_key; /* frees a thread's contexts when it exits */
+static EVP_CIPHER *crypto_fetched_chacha;
+static EVP_MD *crypto_fetched_blake2s;
+static EVP_MAC *crypto_fetched_blake2smac;
+static __thread struct crypto_thread *crypto_thread;
+
+static void crypto_thread_free(void *p)
+{
+	struct crypto_thread *t = p;
+
+	if (t == NULL)
+		return;
+	EVP_CIPHER_CTX_free(t->aead);
+	EVP_MD_CTX_free(t->md);
+	EVP_MAC_CTX_free(t->mac);
+	free(t);
+}
+
+static void crypto_once_init(void)
+{
+	crypto_fetched_chacha = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+	crypto_fetched_blake2s = EVP_MD_fetch(NULL, "BLAKE2S-256", NULL);
+	crypto_fetched_blake2smac = EVP_MAC_fetch(NULL, "BLAKE2SMAC", NULL);
+	if (crypto_fetched_chacha == NULL || crypto_fetched_blake2s == NULL ||
+	    crypto_fetched_blake2smac == NULL)
+		crypto_once_err = -EIO;
+	else if (pthread_key_create(&crypto_thread_key, crypto_thread_free) != 0)
+		crypto_once_err = -EAGAIN;
+}
+
+/* This thread's contexts, made on first use; NULL with *err set when they cannot be. */
+static struct crypto_thread *crypto_thread_get(int *err)
+{
+	struct crypto_thread *t = crypto_thread;
+
+	if (t != NULL)
+		return t;
+	pthread_once(&crypto_once, crypto_once_init);
+	if (crypto_once_err < 0) {
+		*err = crypto_once_err;
+		return NULL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (t == NULL) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	t->aead = EVP_CIPHER_CTX_new();
+	t->md = EVP_MD_CTX_new();
+	t->mac = EVP_MAC_CTX_new(crypto_fetched_blake2smac);
+	if (t->aead == NULL || t->md == NULL || t->mac == NULL) {
+		crypto_thread_free(t);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	if (EVP_CipherInit_ex2(t->aead, crypto_fetched_chacha, NULL, NULL, 1, NULL) != 1) {
+		crypto_thread_free(t);
+		*err = -EIO;
+		return NULL;
+	}
+	if (pthread_setspecific(crypto_thread_key, t) != 0) {
+		crypto_thread_free(t);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	crypto_thread = t;
+	return t;
+}
+
+/* X25519 key object for priv, clamped on a copy. */
+static EVP_PKEY *crypto_x25519_key(const uint8_t priv[CRYPTO_X25519_LEN])
+{
+	uint8_t k[CRYPTO_X25519_LEN];
+	EVP_PKEY *pk;
+
+	memcpy(k, priv, sizeof(k));
+	crypto_x25519_clamp(k); /* OpenSSL clamps too; this keeps both backends' rule visible */
+	pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, k, sizeof(k));
+	explicit_bzero(k, sizeof(k));
+	return pk;
+}
+
+int crypto_x25519_pub(uint8_t pub[CRYPTO_X25519_LEN], const uint8_t priv[CRYPTO_X25519_LEN])
+{
+	EVP_PKEY *pk = crypto_x25519_key(priv);
+	size_t len = CRYPTO_X25519_LEN;
+	int rc;
+
+	if (pk == NULL)
+		return -EIO;
+	rc = EVP_PKEY_get_raw_public_key(pk, pub, &len) == 1 && len == CRYPTO_X25519_LEN ? 0
+											  : -EIO;
+	EVP_PKEY_free(pk); /* wipes the private key */
+	return rc;
+}
+
+int crypto_x25519(uint8_t shared[CRYPTO_X25519_LEN], const uint8_t priv[CRYPTO_X25519_LEN],
+		  const uint8_t peer_pub[CRYPTO_X25519_LEN])
+{
+	EVP_PKEY *pk = crypto_x25519_key(priv), *peer;
+	EVP_PKEY_CTX *ctx = NULL;
+	size_t len = CRYPTO_X25519_LEN;
+	int rc = -EIO;
+
+	peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer_pub, CRYPTO_X25519_LEN);
+	if (pk == NULL || peer == NULL)
+		goto out;
+	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
+	/* no peer "validation": for X25519 it checks nothing the derivation does not */
+	if (ctx == NULL || EVP_PKEY_derive_init(ctx) != 1 ||
+	    EVP_PKEY_derive_set_peer_ex(ctx, peer, 0) != 1)
+		goto out;
+	/* OpenSSL's X25519 derivation fails exactly when the result is all zeros */
+	if (EVP_PKEY_derive(ctx, shared, &len) != 1)
+		rc = -EINVAL;
+	else if (len == CRYPTO_X25519_LEN)
+		rc = crypto_is_zero(shared, CRYPTO_X25519_LEN) ? -EINVAL : 0;
+out:
+	if (rc < 0)
+		explicit_bzero(shared, CRYPTO_X25519_LEN);
+	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_free(peer);
+	EVP_PKEY_free(pk);
+	return rc;
+}
+
+/* Keyed like crypto_gcm: one context per direction, so a call only sets the nonce. */
+struct crypto_chachapoly {
+	EVP_CIPHER_CTX *enc;
+	EVP_CIPHER_CTX *dec;
+};
+
+struct crypto_chachapoly *crypto_chachapoly_new(const uint8_t key[CRYPTO_CHACHA_KEY_LEN],
+						int *err)
+{
+	struct crypto_chachapoly *c;
+
+	if (key == NULL) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	c->enc = EVP_CIPHER_CTX_new();
+	c->dec = EVP_CIPHER_CTX_new();
+	if (c->enc == NULL || c->dec == NULL) {
+		crypto_chachapoly_free(c);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	/* 12 bytes is the cipher's default nonce length */
+	if (crypto_ctx_key(c->enc, EVP_chacha20_poly1305(), key, 1) < 0 ||
+	    crypto_ctx_key(c->dec, EVP_chacha20_poly1305(), key, 0) < 0) {
+		crypto_chachapoly_free(c);
+		*err = -EIO;
+		return NULL;
+	}
+	return c;
+}
+
+void crypto_chachapoly_free(struct crypto_chachapoly *c)
+{
+	if (c == NULL)
+		return;
+	EVP_CIPHER_CTX_free(c->enc); /* wipes the key */
+	EVP_CIPHER_CTX_free(c->dec);
+	free(c);
+}
+
+int crypto_chachapoly_seal(struct crypto_chachapoly *c, const uint8_t nonce[CRYPTO_AEAD_NONCE_LEN],
+			   const uint8_t *ad, size_t ad_len, uint8_t *buf, size_t len,
+			   uint8_t tag[CRYPTO_AEAD_TAG_LEN])
+{
+	return crypto_aead_seal(c->enc, NULL, nonce, ad, ad_len, buf, len, tag);
+}
+
+int crypto_chachapoly_open(struct crypto_chachapoly *c, const uint8_t nonce[CRYPTO_AEAD_NONCE_LEN],
+			   const uint8_t *ad, size_t ad_len, uint8_t *buf, size_t len,
+			   const uint8_t tag[CRYPTO_AEAD_TAG_LEN])
+{
+	int rc = crypto_aead_open(c->dec, NULL, nonce, ad, ad_len, buf, len, tag);
+
+	if (rc == KC_EAUTH && len > 0)
+		explicit_bzero(buf, len);
+	return rc;
+}
+
+/* Replaces the one-shot context's key with zeros, so no handshake key outlives its call. */
+static void crypto_chachapoly_forget(EVP_CIPHER_CTX *ctx)
+{
+	static const uint8_t zero[CRYPTO_CHACHA_KEY_LEN];
+
+	(void)EVP_CipherInit_ex2(ctx, NULL, zero, NULL, -1, NULL);
+}
+
+int crypto_chachapoly_seal_key(const uint8_t key[CRYPTO_CHACHA_KEY_LEN],
+			       const uint8_t nonce[CRYPTO_AEAD_NONCE_LEN], const uint8_t *ad,
+			       size_t ad_len, uint8_t *buf, size_t len,
+			       uint8_t tag[CRYPTO_AEAD_TAG_LEN])
+{
+	int rc = 0;
+	struct crypto_thread *t = crypto_thread_get(&rc);
+
+	if (t == NULL)
+		return rc;
+	rc = crypto_aead_seal(t->aead, key, nonce, ad, ad_len, buf, len, tag);
+	crypto_chachapoly_forget(t->aead);
+	return rc;
+}
+
+int crypto_chachapoly_open_key(const uint8_t key[CRYPTO_CHACHA_KEY_LEN],
+			       const uint8_t nonce[CRYPTO_AEAD_NONCE_LEN], const uint8_t *ad,
+			       size_t ad_len, uint8_t *buf, size_t len,
+			       const uint8_t tag[CRYPTO_AEAD_TAG_LEN])
+{
+	int rc = 0;
+	struct crypto_thread *t = crypto_thread_get(&rc);
+
+	if (t == NULL)
+		return rc;
+	rc = crypto_aead_open(t->aead, key, nonce, ad, ad_len, buf, len, tag);
+	crypto_chachapoly_forget(t->aead);
+	if (rc == KC_EAUTH && len > 0)
+		explicit_bzero(buf, len);
+	return rc;
+}
+
+/* Unkeyed BLAKE2s-256 of the parts; EVP_DigestFinal_ex wipes the state. */
+static int crypto_blake2s_md(EVP_MD_CTX *md, uint8_t *out, const struct crypto_part *parts,
+			     size_t n)
+{
+	unsigned int len = 0;
+
+	if (EVP_DigestInit_ex2(md, crypto_fetched_blake2s, NULL) != 1)
+		return -EIO;
+	for (size_t i = 0; i < n; i++)
+		if (parts[i].len > 0 && EVP_DigestUpdate(md, parts[i].p, parts[i].len) != 1)
+			return -EIO;
+	if (EVP_DigestFinal_ex(md, out, &len) != 1 || len != CRYPTO_BLAKE2S_LEN)
+		return -EIO;
+	return 0;
+}
+
+/* Keyed BLAKE2s (BLAKE2SMAC, its "size" parameter set to out_len) of the parts. */
+static int crypto_blake2s_mac(EVP_MAC_CTX *mac, uint8_t *out, size_t out_len, const uint8_t *key,
+			      size_t key_len, const struct crypto_part *parts, size_t n)
+{
+	static const uint8_t zero[CRYPTO_BLAKE2S_LEN];
+	OSSL_PARAM params[] = {OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &out_len),
+			       OSSL_PARAM_construct_end()};
+	size_t done = 0;
+	int rc = -EIO;
+
+	if (EVP_MAC_init(mac, key, key_len, params) != 1)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (parts[i].len > 0 && EVP_MAC_update(mac, parts[i].p, parts[i].len) != 1)
+			goto out;
+	if (EVP_MAC_final(mac, out, &done, out_len) == 1 && done == out_len)
+		rc = 0;
+out:
+	/* the context keeps its key for the next init: overwrite it */
+	(void)EVP_MAC_init(mac, zero, sizeof(zero), NULL);
+	return rc;
+}
+
+/* OpenSSL 3.0 has BLAKE2s unkeyed at 32 bytes only (BLAKE2S-256); keyed at any length. */
+int crypto_blake2s(uint8_t *out, size_t out_len, const uint8_t *key, size_t key_len,
+		   const struct crypto_part *parts, size_t n)
+{
+	struct crypto_thread *t;
+	int rc = 0;
+
+	if (out_len == 0 || out_len > CRYPTO_BLAKE2S_LEN || key_len > CRYPTO_BLAKE2S_LEN ||
+	    (key_len > 0 && key == NULL))
+		return -EINVAL;
+	if (key_len == 0 && out_len != CRYPTO_BLAKE2S_LEN)
+		return -EOPNOTSUPP;
+	t = crypto_thread_get(&rc);
+	if (t == NULL)
+		return rc;
+	if (key_len == 0)
+		return crypto_blake2s_md(t->md, out, parts, n);
+	return crypto_blake2s_mac(t->mac, out, out_len, key, key_len, parts, n);
 }
 
 const char *crypto_backend_name(void)
