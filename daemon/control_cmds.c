@@ -12,6 +12,7 @@
 #include "control_proto.h"
 #include "daemon.h"
 #include "log.h"
+#include "priv.h"
 #include "kcpcore/error.h"
 
 static json_t *prefix_json(int family, const uint8_t *addr, unsigned cidr)
@@ -360,7 +361,7 @@ int daemon_control_start(struct daemon *d)
 {
 	int err = 0;
 
-	d->ctl = control_new(d->base, d->cfg->control_socket, (gid_t)-1, daemon_cmds,
+	d->ctl = control_new(d->base, d->cfg->control_socket, priv_socket_gid(d->cfg), daemon_cmds,
 			     sizeof(daemon_cmds) / sizeof(daemon_cmds[0]), d, &err);
 	return d->ctl != NULL ? 0 : err;
 }

@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "notify.h"
+#include "priv.h"
 #include "tunif/tunif.h"
 #include "kcpcore/error.h"
 
@@ -201,6 +202,7 @@ int main(int argc, char **argv)
 	if (err < 0)
 		fatalx("cannot start: %s", kc_strerror(err));
 	d.w = &w;
+	priv_prepare_socket_dir(d.cfg);
 	err = daemon_control_start(&d);
 	if (err < 0)
 		fatalx("cannot listen on %s: %s", d.cfg->control_socket, strerror(-err));
@@ -210,6 +212,12 @@ int main(int argc, char **argv)
 	event_add(d.ev_sigterm, NULL);
 	event_add(d.ev_sigint, NULL);
 	event_add(d.ev_sighup, NULL);
+	/* everything that needs root exists: from here on CAP_NET_ADMIN alone (kcpvpnd(8)) */
+	if (priv_drop(d.cfg) < 0) {
+		d.exit_code = 1;
+		goto teardown;
+	}
+	priv_check_reload(d.config_path);
 	if (!foreground && daemon(0, 0) < 0)
 		fatal("cannot detach");
 	for (size_t i = 0; i < d.cfg->npeers; i++)
@@ -223,6 +231,7 @@ int main(int argc, char **argv)
 	event_base_dispatch(d.base);
 	notify_stopping();
 
+teardown:
 	control_free(d.ctl);
 	worker_fini(&w);
 	tunif_cleanup(d.tif);
@@ -234,6 +243,9 @@ int main(int argc, char **argv)
 	event_free(d.ev_sighup);
 	event_base_free(d.base);
 	config_free(d.cfg);
-	log_notice("stopped");
-	return 0;
+	if (d.exit_code != 0)
+		log_warnx("set-up undone, exiting status=%d", d.exit_code);
+	else
+		log_notice("stopped");
+	return d.exit_code;
 }

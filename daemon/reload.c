@@ -35,6 +35,8 @@ static const char *reload_needs_restart(const struct config *a, const struct con
 		return "Table/FwMark";
 	if (strcmp(a->control_socket, b->control_socket) != 0)
 		return "ControlSocket";
+	if (a->uid != b->uid || a->gid != b->gid)
+		return "User/Group";
 	return NULL;
 }
 

@@ -8,6 +8,8 @@ E2E_BUILD=${E2E_BUILD:-$E2E_TOP/_build/test-wolfssl}
 KCPVPND=${KCPVPND:-$E2E_BUILD/daemon/kcpvpnd}
 KCPCTL=${KCPCTL:-$E2E_BUILD/ctl/kcpctl}
 E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/kcp-e2e.$$.XXXX")
+# kcpvpnd runs as kcpvpn or nobody once set up, and reads its file again on SIGHUP
+chmod 755 "$E2E_TMP"
 E2E_NS=()
 E2E_PIDS=()
 
@@ -70,6 +72,16 @@ start_daemon() {
 	ip netns exec "$1" "$KCPVPND" -f "${args[@]}" -c "$2" >"$E2E_TMP/$3.log" 2>&1 &
 	E2E_PIDS+=($!)
 	eval "PID_$3=$!"
+}
+
+# daemon_account: "USER GROUP UID GID", the account kcpvpnd runs as without User
+# (kcpvpnd.conf(5)): kcpvpn, else nobody, with its primary group.
+daemon_account() {
+	local u g
+	u=$(getent passwd kcpvpn || getent passwd nobody) || fail "neither kcpvpn nor nobody exists"
+	g=$(getent group "$(cut -d: -f4 <<<"$u")") || fail "no group $(cut -d: -f4 <<<"$u")"
+	echo "$(cut -d: -f1 <<<"$u") $(cut -d: -f1 <<<"$g") $(cut -d: -f3 <<<"$u")" \
+		"$(cut -d: -f3 <<<"$g")"
 }
 
 # wait_for SECONDS DESCRIPTION COMMAND...: polls every 0.1 s until COMMAND succeeds.

@@ -29,9 +29,10 @@ Name = client
 AllowedIPs = 10.9.0.2/32
 CONF
 
-# The listener: socat writes each datagram as it comes, without separators.
+# The listener: socat writes each datagram as it comes, without separators. Its socket is
+# open to all, as systemd's is: kcpvpnd sends READY=1 after it dropped root.
 : >"$E2E_TMP/notify.out"
-socat -u "UNIX-RECV:$E2E_TMP/notify.sock" "OPEN:$E2E_TMP/notify.out,append" &
+socat -u "UNIX-RECV:$E2E_TMP/notify.sock,mode=0666" "OPEN:$E2E_TMP/notify.out,append" &
 E2E_PIDS+=($!)
 wait_for 5 "the notify socket" test -S "$E2E_TMP/notify.sock"
 
