@@ -11,8 +11,10 @@
 #   host: this script  --nsenter-->  [pid+mnt+net+cgroup ns: systemd (PID 1)
 #                                      +- kcpvpnd@kua (server, UDP 4000)
 #                                      +- kcpvpnd@kub (full tunnel, AllowedIPs 0.0.0.0/0)
-#                                      +- kcpvpnd@kuc (a bad file)]
-# Nothing leaks: /run, /tmp and /etc/kcpvpnd are tmpfs inside the namespace, the cgroup is a
+#                                      +- kcpvpnd@kuc (a bad file)
+#                                      +- kcpvpnd@kud (started as root, drops itself)]
+# The instances run as the account kcpvpn, which the package creates (the script skips
+# without it), their files root's with group kcpvpn and mode 0640. Nothing leaks: /run, /tmp and /etc/kcpvpnd are tmpfs inside the namespace, the cgroup is a
 # cgroup2 child made for the run and removed after it (the cgroup v1 hierarchies are not
 # touched), the interfaces live in the namespace's network. Needs root, unshare, systemd and a
 # cgroup2 hierarchy; exits 77 (skip) without them. Every wait is bounded; about 10 s.
@@ -33,6 +35,7 @@ skip() { echo "SKIP: $name: $*"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "needs root"
 [ -x "$SYSTEMD" ] || skip "no $SYSTEMD"
 for t in unshare nsenter jq; do command -v $t >/dev/null || skip "needs $t"; done
+getent passwd kcpvpn >/dev/null || skip "no kcpvpn account (the package makes it)"
 if [ -z "$UNIT_SRC" ]; then
 	for d in /lib/systemd/system /usr/lib/systemd/system; do
 		[ -f "$d/kcpvpnd@.service" ] && UNIT_SRC=$d/kcpvpnd@.service && break
@@ -102,18 +105,19 @@ mkdir -p /run/systemd/system/kcpvpnd@.service.d
 printf '[Service]\nStandardOutput=append:/run/kcp-logs/%%i.log\nStandardError=inherit\n' \
 	>/run/systemd/system/kcpvpnd@.service.d/log.conf
 mkdir -p /run/systemd/system/kcpvpnd@kud.service.d
-printf '[Service]\nUser=kcpvpn\n' >/run/systemd/system/kcpvpnd@kud.service.d/user.conf
+printf '[Service]\nUser=root\nGroup=root\nCapabilityBoundingSet=CAP_SETUID CAP_SETGID CAP_SETPCAP CAP_CHOWN CAP_KILL\nSystemCallFilter=@setuid @chown\n' \
+	>/run/systemd/system/kcpvpnd@kud.service.d/root.conf
 export container=kcpvpnd-test
 exec /lib/systemd/systemd --system --unit=kcptest.target --log-target=console \
 	--log-level=notice --show-status=no </dev/null
 INNER
 chmod +x "$tmp/inner.sh"
 
-# Configurations: a server with its key in a KeyFile (mode 0600, the daemon checks), a full
-# tunnel client, and a file with an error.
+# Configurations: a server with its key in a KeyFile (root's, group kcpvpn, mode 0640: the
+# daemon checks, and reads it as kcpvpn), a full tunnel client, a file with an error, and a
+# server started as root.
 mkdir -p "$tmp/etc"
 echo "unit test key" >"$tmp/etc/kua.key"
-chmod 600 "$tmp/etc/kua.key"
 cat >"$tmp/etc/kua.conf" <<CONF
 [Interface]
 Name = kua
@@ -140,15 +144,10 @@ AllowedIPs = 0.0.0.0/0
 PersistentKeepalive = 1
 CONF
 printf '[Interface]\nName = kuc\nBogus = 1\n' >"$tmp/etc/kuc.conf"
-# With the package's kcpvpn account: an instance run by it (a drop-in), its files its own.
-unpriv=
-if getent passwd kcpvpn >/dev/null; then
-	unpriv=kud
-	sed -e 's/kua/kud/g' -e 's/4000/4001/' -e 's/10\.91\./10.92./' "$tmp/etc/kua.conf" \
-		>"$tmp/etc/kud.conf"
-	cp -p "$tmp/etc/kua.key" "$tmp/etc/kud.key"
-	chown kcpvpn: "$tmp/etc/kud.conf" "$tmp/etc/kud.key"
-fi
+sed -e 's/kua/kud/g' -e 's/4000/4001/' -e 's/10\.91\./10.92./' "$tmp/etc/kua.conf" \
+	>"$tmp/etc/kud.conf"
+cp "$tmp/etc/kua.key" "$tmp/etc/kud.key"
+chgrp kcpvpn "$tmp"/etc/*.conf "$tmp"/etc/*.key && chmod 640 "$tmp"/etc/*.conf "$tmp"/etc/*.key
 
 mkdir "$cg" || { bad "cannot make $cg"; exit 1; }
 (
@@ -197,16 +196,22 @@ in_ns ip link show kua 2>/dev/null | grep -q ',UP' && in_ns "$KCPCTL" -i kua pin
 
 pid=$(sctl show -P MainPID kcpvpnd@kua.service)
 st=$(in_ns cat "/proc/$pid/status" 2>/dev/null)
-want=$(printf '%016x' $(((1 << 12) | (1 << 10)))) # CAP_NET_ADMIN | CAP_NET_BIND_SERVICE
+admin=$(printf '%016x' $((1 << 12)))                # CAP_NET_ADMIN
+unit=$(printf '%016x' $(((1 << 12) | (1 << 10)))) # and CAP_NET_BIND_SERVICE, the unit's set
 eff=$(awk '/^CapEff/ { print $2 }' <<<"$st")
+prm=$(awk '/^CapPrm/ { print $2 }' <<<"$st")
+amb=$(awk '/^CapAmb/ { print $2 }' <<<"$st")
 bnd=$(awk '/^CapBnd/ { print $2 }' <<<"$st")
 nnp=$(awk '/^NoNewPrivs/ { print $2 }' <<<"$st")
 sec=$(awk '/^Seccomp:/ { print $2 }' <<<"$st")
 uid=$(awk '/^Uid/ { print $2 }' <<<"$st")
-if [ "$eff" = "$want" ] && [ "$bnd" = "$want" ] && [ "$nnp" = 1 ] && [ "$sec" = 2 ]; then
-	ok "kcpvpnd runs as uid $uid, caps NET_ADMIN NET_BIND_SERVICE only, NoNewPrivs, seccomp"
+kuid=$(id -u kcpvpn)
+if [ "$uid" = "$kuid" ] && [ "$eff" = "$admin" ] && [ "$prm" = "$admin" ] &&
+	[ "$amb" = 0000000000000000 ] && [ "$bnd" = "$unit" ] && [ "$nnp" = 1 ] && [ "$sec" = 2 ]; then
+	ok "kcpvpnd runs as kcpvpn, keeps NET_ADMIN alone (bounding: the unit's), NoNewPrivs, seccomp"
 else
-	bad "privileges: uid=$uid CapEff=$eff CapBnd=$bnd (want $want) NoNewPrivs=$nnp Seccomp=$sec"
+	bad "privileges: uid=$uid (want $kuid) CapEff=$eff CapPrm=$prm CapAmb=$amb (want $admin)" \
+		"CapBnd=$bnd (want $unit) NoNewPrivs=$nnp Seccomp=$sec"
 fi
 # hardening in effect: / read-only, /run/kcpvpnd writable, /home hidden
 root_ro=$(in_ns nsenter -t "$pid" -m sh -c 'touch /usr/kcp-unit-test 2>&1 || echo ro')
@@ -221,7 +226,7 @@ fi
 # reload: SIGHUP through ExecReload, the daemon checks the file and stays active
 if sctl reload kcpvpnd@kua.service && sleep 0.3 &&
 	[ "$(sctl is-active kcpvpnd@kua.service)" = active ] &&
-	in_ns grep -q 'reload' /run/kcp-logs/kua.log; then
+	in_ns grep -q 'reloaded file=' /run/kcp-logs/kua.log; then
 	ok "systemctl reload kcpvpnd@kua: the daemon reloaded and stays active"
 else
 	bad "reload: $(sctl is-active kcpvpnd@kua.service)"
@@ -266,24 +271,27 @@ else
 fi
 sctl stop kcpvpnd@kuc.service
 
-if [ -n "$unpriv" ]; then
-	if sctl start kcpvpnd@kud.service && [ "$(sctl is-active kcpvpnd@kud.service)" = active ] &&
-		in_ns "$KCPCTL" -i kud ping >/dev/null; then
-		pid=$(sctl show -P MainPID kcpvpnd@kud.service)
-		st=$(in_ns cat "/proc/$pid/status" 2>/dev/null)
-		uid=$(awk '/^Uid/ { print $2 }' <<<"$st")
-		eff=$(awk '/^CapEff/ { print $2 }' <<<"$st")
-		if [ "$uid" = "$(id -u kcpvpn)" ] && [ "$eff" = "$want" ]; then
-			ok "with a drop-in User=kcpvpn (its files chowned) it runs unprivileged"
-		else
-			bad "User=kcpvpn instance: uid=$uid CapEff=$eff"
-		fi
+# started as root (the unit's comments give the drop-in): the daemon drops to kcpvpn itself
+if sctl start kcpvpnd@kud.service && [ "$(sctl is-active kcpvpnd@kud.service)" = active ] &&
+	in_ns "$KCPCTL" -i kud ping >/dev/null; then
+	pid=$(sctl show -P MainPID kcpvpnd@kud.service)
+	st=$(in_ns cat "/proc/$pid/status" 2>/dev/null)
+	uid=$(awk '/^Uid/ { print $2 }' <<<"$st")
+	eff=$(awk '/^CapEff/ { print $2 }' <<<"$st")
+	bnd=$(awk '/^CapBnd/ { print $2 }' <<<"$st")
+	if [ "$uid" = "$kuid" ] && [ "$eff" = "$admin" ] && [ "$bnd" = "$admin" ] &&
+		sctl reload kcpvpnd@kud.service && sleep 0.3 &&
+		in_ns grep -q 'reloaded file=' /run/kcp-logs/kud.log; then
+		ok "started as root (a drop-in), it drops to kcpvpn with NET_ADMIN alone and reloads"
 	else
-		bad "kcpvpnd@kud (User=kcpvpn) did not start"
+		bad "root-started instance: uid=$uid CapEff=$eff CapBnd=$bnd (want $kuid, $admin)"
 		logs kud
 	fi
-	sctl stop kcpvpnd@kud.service
+else
+	bad "kcpvpnd@kud (started as root) did not start"
+	logs kud
 fi
+sctl stop kcpvpnd@kud.service
 
 sctl stop kcpvpnd@kua.service
 if [ "$(sctl is-active kcpvpnd@kua.service)" = inactive ] &&
