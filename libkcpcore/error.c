@@ -29,6 +29,14 @@ const char *kc_strerror(int err)
 		return "packet pool exhausted";
 	case KC_EMSGSIZE:
 		return "message too large";
+	case KC_ENOKEY:
+		return "no session key";
+	case KC_EUNKNOWN:
+		return "unknown peer key";
+	case KC_ELOAD:
+		return "under load: cookie required or rate limited";
+	case KC_ETYPE:
+		return "unknown packet type";
 	}
 	if (err < 0 && err > -4096)
 		return strerror(-err);

@@ -18,7 +18,11 @@ enum kc_error {
 	KC_ECIPHER = -4105, /* cipher name refused (unknown or insecure) */
 	KC_EFULL = -4106,   /* queue or window full; try again after the peer acknowledges */
 	KC_ENOBUF = -4107,  /* packet pool exhausted */
-	KC_EMSGSIZE = -4108 /* message needs more fragments than allowed */
+	KC_EMSGSIZE = -4108, /* message needs more fragments than allowed */
+	KC_ENOKEY = -4109,   /* secure mode: no keypair for this index or to send with */
+	KC_EUNKNOWN = -4110, /* secure mode: the sender's static key is not a peer's */
+	KC_ELOAD = -4111,    /* secure mode: under load, a cookie is required or rate limited */
+	KC_ETYPE = -4112     /* secure mode: unknown packet type */
 };
 
 /* Static description of `err` (a KC_E* code or a negative errno); never NULL. */
