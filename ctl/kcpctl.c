@@ -382,6 +382,25 @@ static char *kcpctl_bytes_cell(const json_t *o, const char *key)
 	return u == 0 ? kcpctl_fmt("%.0f B", v) : kcpctl_fmt("%.1f %s", v, units[u]);
 }
 
+/* A rate limit for people: off, 999 bit/s, 1.5 Mbit/s, 20 Mbit/s (powers of 1000, as the
+ * configuration writes them), or "-" when absent. */
+static char *kcpctl_rate_cell(const json_t *o, const char *key)
+{
+	static const char *const units[] = {"bit/s", "kbit/s", "Mbit/s", "Gbit/s", "Tbit/s"};
+	double v;
+	size_t u = 0;
+
+	if (!kcpctl_num(o, key, &v))
+		return kcpctl_fmt("-");
+	if (v <= 0)
+		return kcpctl_fmt("off");
+	while (v >= 1000 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1000;
+		u++;
+	}
+	return kcpctl_fmt("%.3g %s", v, units[u]);
+}
+
 /* Seconds for people: 45s, 5m03s, 2h04m, 3d04h. */
 static char *kcpctl_age_cell(const json_t *o, const char *key)
 {
@@ -451,6 +470,7 @@ static void kcpctl_print_interface(const json_t *ifc)
 	kcpctl_table_add(&t, kcpctl_fmt("crypt"), kcpctl_cell(ifc, "crypt"));
 	kcpctl_table_add(&t, kcpctl_fmt("fec"), kcpctl_cell(ifc, "fec"));
 	kcpctl_table_add(&t, kcpctl_fmt("profile"), kcpctl_cell(ifc, "profile"));
+	kcpctl_table_add(&t, kcpctl_fmt("rate limit"), kcpctl_rate_cell(ifc, "rate_limit_bps"));
 	kcpctl_table_add(&t, kcpctl_fmt("addresses"), kcpctl_list_cell(ifc, "addresses"));
 	kcpctl_table_add(&t, kcpctl_fmt("uptime"), kcpctl_age_cell(ifc, "uptime_s"));
 	kcpctl_table_print(&t);
@@ -458,7 +478,7 @@ static void kcpctl_print_interface(const json_t *ifc)
 
 static int cmd_status(struct kcpctl *k, int argc, char **argv)
 {
-	struct kcpctl_table t = {.ncols = 10, .align = "lllrrlrrrr"};
+	struct kcpctl_table t = {.ncols = 11, .align = "lllrrlrrrrr"};
 	const json_t *peers, *p;
 	json_t *r;
 	size_t i;
@@ -479,7 +499,8 @@ static int cmd_status(struct kcpctl *k, int argc, char **argv)
 	}
 	kcpctl_table_add(&t, kcpctl_fmt("PEER"), kcpctl_fmt("STATE"), kcpctl_fmt("ENDPOINT"),
 			 kcpctl_fmt("RTT"), kcpctl_fmt("LOSS"), kcpctl_fmt("FEC"), kcpctl_fmt("RX"),
-			 kcpctl_fmt("TX"), kcpctl_fmt("RETRANS"), kcpctl_fmt("OVERHEAD"));
+			 kcpctl_fmt("TX"), kcpctl_fmt("RETRANS"), kcpctl_fmt("OVERHEAD"),
+			 kcpctl_fmt("LIMIT"));
 	json_array_foreach(peers, i, p)
 	{
 		kcpctl_table_add(
@@ -487,7 +508,8 @@ static int cmd_status(struct kcpctl *k, int argc, char **argv)
 		    kcpctl_num_cell(p, "srtt_ms", 0, " ms"), kcpctl_num_cell(p, "loss_pct", 1, "%"),
 		    kcpctl_fec_cell(p), kcpctl_bytes_cell(p, "rx_bytes"),
 		    kcpctl_bytes_cell(p, "tx_bytes"), kcpctl_cell(p, "retrans_segs"),
-		    kcpctl_num_cell(p, "overhead_pct", 1, "%"));
+		    kcpctl_num_cell(p, "overhead_pct", 1, "%"),
+		    kcpctl_rate_cell(p, "rate_limit_bps"));
 	}
 	kcpctl_table_print(&t);
 	json_decref(r);
@@ -676,7 +698,7 @@ static int cmd_ping(struct kcpctl *k, int argc, char **argv)
 static const struct kcpctl_cmd kcpctl_cmds[] = {
     {"status", cmd_status, "[--json]", "the interface and every peer's figures"},
     {"peers", cmd_peers, "[--json]", "peers with their state, endpoint and allowed IPs"},
-    {"tune", cmd_tune, "[PEER|all] KEY=VALUE ...", "change FEC, windows, profile at run time"},
+    {"tune", cmd_tune, "[PEER|all] KEY=VALUE ...", "change FEC, windows, profile, rate limit"},
     {"show", cmd_show, "config [--json]", "the configuration as the daemon understood it"},
     {"ping", cmd_ping, "", "check that the daemon answers"},
     {NULL, NULL, NULL, NULL},

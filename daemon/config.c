@@ -807,12 +807,17 @@ static void config_key_wnd(struct config_parser *p, const char *v)
 			   config_quote(v).s);
 }
 
+_Static_assert(CONFIG_RATE_MAX <= KCP_RATE_MAX, "every RateLimit is a rate the engine takes");
+
+bool config_rate_parse(const char *text, uint64_t *rate_bps)
+{
+	return config_scaled(text, 1000, CONFIG_RATE_MAX, rate_bps);
+}
+
 static void config_key_ratelimit(struct config_parser *p, const char *v)
 {
-	if (!config_scaled(v, 1000, CONFIG_RATE_MAX, &config_cur(p)->t.rate_bps))
-		config_bad(p,
-			   "RateLimit: expected bits per second with an optional k, M or G suffix "
-			   "(0 = no limit), got %s",
+	if (!config_rate_parse(v, &config_cur(p)->t.rate_bps))
+		config_bad(p, "RateLimit: expected " CONFIG_RATE_SYNTAX ", got %s",
 			   config_quote(v).s);
 }
 
@@ -1895,6 +1900,7 @@ void config_peer_session(const struct config *c, const struct config_peer *p,
 	sp->kcp.nc = p->kcp.nc;
 	sp->kcp.snd_wnd = p->kcp.snd_wnd;
 	sp->kcp.rcv_wnd = p->kcp.rcv_wnd;
+	sp->kcp.rate_bps = p->rate_bps;
 }
 
 static bool config_str_same(const char *a, const char *b)

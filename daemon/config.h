@@ -143,6 +143,11 @@ void config_peer_session(const struct config *c, const struct config_peer *p,
 bool config_peer_same(const struct config *a, const struct config_peer *pa, const struct config *b,
 		      const struct config_peer *pb);
 
+/* What RateLimit takes, for messages, and the parser of it (kcpctl tune takes the same):
+ * true and *rate_bps in bits per second (k, M, G multiply by 1000), false when malformed. */
+#define CONFIG_RATE_SYNTAX "bits per second with an optional k, M or G suffix (0 = no limit)"
+bool config_rate_parse(const char *text, uint64_t *rate_bps);
+
 /* Writes c as understood, defaults filled in, in config syntax that parses back to an equal
  * config; the passphrase is written as "(set)". */
 void config_print(const struct config *c, FILE *f);

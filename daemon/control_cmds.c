@@ -61,6 +61,7 @@ static json_t *peer_status_json(const struct peer *p, uint32_t now)
 	uint64_t payload;
 
 	peer_get_stats(p, &st);
+	ki.rate_bps = p->tune.rate ? p->tune.rate_bps : p->cfg->rate_bps; /* the next session's */
 	if (p->s != NULL) {
 		kcp_get_info(session_kcp(p->s), &ki);
 		session_fec(p->s, &fd, &fp);
@@ -99,6 +100,8 @@ static json_t *peer_status_json(const struct peer *p, uint32_t now)
 	json_object_set_new(o, "fec", json_string(fec));
 	json_object_set_new(o, "fec_recovered", json_integer((json_int_t)st.fec_rx.recovered));
 	json_object_set_new(o, "fec_parity_sent", json_integer((json_int_t)st.fec_tx.parity_sent));
+	json_object_set_new(o, "rate_limit_bps", json_integer((json_int_t)ki.rate_bps));
+	json_object_set_new(o, "paced_flushes", json_integer((json_int_t)st.kcp.paced_flushes));
 	json_object_set_new(o, "tx_bytes", json_integer((json_int_t)p->st.tx_bytes));
 	json_object_set_new(o, "rx_bytes", json_integer((json_int_t)p->st.rx_bytes));
 	json_object_set_new(o, "tx_packets", json_integer((json_int_t)p->st.tx_packets));
@@ -137,6 +140,7 @@ static int cmd_status(void *ctx, const json_t *req, json_t *reply, struct contro
 	json_object_set_new(itf, "crypt", json_string(crypt_method_name(c->crypt)));
 	json_object_set_new(itf, "fec", json_string(fec));
 	json_object_set_new(itf, "profile", json_string(c->profile));
+	json_object_set_new(itf, "rate_limit_bps", json_integer((json_int_t)c->rate_bps));
 	json_object_set_new(itf, "addresses", addrs);
 	json_object_set_new(itf, "uptime_s", json_integer((now - d->start_ms) / 1000));
 	drops = json_pack("{sI sI sI sI sI sI sI sI sI}", "no_route",
@@ -290,8 +294,15 @@ static int tune_parse(const json_t *set, const struct peer *ref, struct peer_tun
 				t->resend = (unsigned)n;
 			t->nodelay = true;
 		} else if (strcmp(key, "ratelimit") == 0) {
-			return tune_bad(err, "ratelimit",
-					"rate limiting is not implemented yet; nothing changed");
+			/* RateLimit's syntax; a bare integer is bits per second too */
+			const char *s = json_string_value(v);
+
+			if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+			    (uint64_t)json_integer_value(v) <= KCP_RATE_MAX)
+				t->rate_bps = (uint64_t)json_integer_value(v);
+			else if (s == NULL || !config_rate_parse(s, &t->rate_bps))
+				return tune_bad(err, "ratelimit", "expected " CONFIG_RATE_SYNTAX);
+			t->rate = true;
 		} else if (strcmp(key, "nc") == 0) {
 			if (!json_is_boolean(v))
 				return tune_bad(err, "nc", "expected true or false");

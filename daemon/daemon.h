@@ -41,10 +41,11 @@ struct peer_stats {
 
 /* Live settings from kcpctl tune, kept so that every new session of the peer gets them too. */
 struct peer_tune {
-	bool fec, wnd, nodelay;
+	bool fec, wnd, nodelay, rate;
 	unsigned fec_data, fec_parity, snd_wnd, rcv_wnd;
 	unsigned nodelay_mode, interval_ms, resend;
 	bool nc;
+	uint64_t rate_bps; /* 0 = no limit */
 };
 
 struct peer {

@@ -220,10 +220,6 @@ int main(int argc, char **argv)
 	priv_check_reload(d.config_path);
 	if (!foreground && daemon(0, 0) < 0)
 		fatal("cannot detach");
-	for (size_t i = 0; i < d.cfg->npeers; i++)
-		if (d.cfg->peers[i].rate_bps != 0)
-			log_warnx("RateLimit is not enforced yet peer=%s rate_bps=%llu", d.cfg->peers[i].name,
-				  (unsigned long long)d.cfg->peers[i].rate_bps);
 	log_notice("started interface=%s mtu=%u udp_port=%u peers=%zu crypt=%s mode=compat",
 		   d.ifname, d.tun_mtu, d.cfg->listen ? d.cfg->listen_port : 0, d.cfg->npeers,
 		   crypt_method_name(d.cfg->crypt));

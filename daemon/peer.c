@@ -160,6 +160,8 @@ int peer_apply_tune(struct peer *p)
 	if (rc == 0 && t->nodelay)
 		rc = kcp_set_nodelay(session_kcp(p->s), t->nodelay_mode, t->interval_ms, t->resend,
 				     t->nc);
+	if (rc == 0 && t->rate)
+		rc = kcp_set_rate(session_kcp(p->s), t->rate_bps);
 	return rc;
 }
 

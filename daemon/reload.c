@@ -142,6 +142,12 @@ int daemon_reload(struct daemon *d)
 		for (size_t i = 0; i < fresh->npeers && !still; i++)
 			still = peers[i] == p;
 		if (still) {
+			/* A new RateLimit applies to the running session, over kcpctl tune's. */
+			if (np->rate_bps != p->cfg->rate_bps) {
+				p->tune.rate = false;
+				if (p->s != NULL)
+					kcp_set_rate(session_kcp(p->s), np->rate_bps);
+			}
 			p->cfg = np;
 			p->keepalive_ms = np->keepalive_s * 1000;
 			kept++;

@@ -218,6 +218,7 @@ static void worker_apply_peer_settings(struct worker *w, struct peer *p)
 	session_set_fec(p->s, sp.fec_data, sp.fec_parity);
 	kcp_set_wndsize(k, sp.kcp.snd_wnd, sp.kcp.rcv_wnd);
 	kcp_set_nodelay(k, sp.kcp.nodelay, sp.kcp.interval_ms, sp.kcp.resend, sp.kcp.nc);
+	kcp_set_rate(k, sp.kcp.rate_bps);
 }
 
 /* Moves an unidentified session to the peer it belongs to; returns that peer. */

@@ -117,9 +117,10 @@ out_has '^listen port  *4000$'
 out_has '^mtu  *1312 (udp 1400)$'
 out_has '^addresses  *10.9.0.1/24, fd00:9::1/64$'
 out_has '^uptime  *1h02m$'
-out_has '^PEER  *STATE  *ENDPOINT  *RTT  *LOSS  *FEC  *RX  *TX  *RETRANS  *OVERHEAD$'
-out_has '^lab  *up  *198\.51\.100\.7:4000  *48 ms  *1\.2%  *10:3 (5 rec)  *1\.4 GiB  *123 B  *10  *12\.5%$'
-out_has '^roadwarrior-with-a-long-name  *connecting  *-  *0 ms  *0\.0%  *off  *2\.0 KiB  *0 B  *0  *0\.0%$'
+out_has '^rate limit  *off$'
+out_has '^PEER  *STATE  *ENDPOINT  *RTT  *LOSS  *FEC  *RX  *TX  *RETRANS  *OVERHEAD  *LIMIT$'
+out_has '^lab  *up  *198\.51\.100\.7:4000  *48 ms  *1\.2%  *10:3 (5 rec)  *1\.4 GiB  *123 B  *10  *12\.5%  *20 Mbit/s$'
+out_has '^roadwarrior-with-a-long-name  *connecting  *-  *0 ms  *0\.0%  *off  *2\.0 KiB  *0 B  *0  *0\.0%  *1\.5 Mbit/s$'
 ok "status: the interface block and one row per peer"
 # the columns line up: STATE starts at the same offset in the header and both rows
 offs=$(awk '/^PEER /{print index($0, "STATE")} /^lab /{print index($0, "up")}

@@ -132,13 +132,15 @@ pass "at most one send error per refused datagram ($nftdrops dropped by nft, $((
 [ "$("$KCPCTL" -s "$E2E_TMP/server.sock" status --json | jq -r '.peers[0].fec')" = 3:2 ] ||
 	fail "status does not show fec 3:2 after tune"
 ip netns exec "$C" ping -c 3 -i 0.2 -W 2 10.9.0.1 >/dev/null 2>&1 || fail "ping after tune"
-"$KCPCTL" -s "$E2E_TMP/server.sock" tune client ratelimit=10M >"$E2E_TMP/tune.out" 2>&1
-[ $? -eq 1 ] && grep -q "not implemented" "$E2E_TMP/tune.out" || fail "tune ratelimit not refused"
+"$KCPCTL" -s "$E2E_TMP/server.sock" tune client ratelimit=10T >"$E2E_TMP/tune.out" 2>&1
+[ $? -eq 1 ] && grep -q "ratelimit: expected bits per second" "$E2E_TMP/tune.out" ||
+	fail "tune ratelimit=10T not refused"
+"$KCPCTL" -s "$E2E_TMP/server.sock" tune client ratelimit=50M >/dev/null || fail "tune ratelimit"
 "$KCPCTL" -s "$E2E_TMP/server.sock" tune client fec=10:300 >"$E2E_TMP/tune.out" 2>&1
 [ $? -eq 1 ] || fail "tune fec=10:300 accepted"
 "$KCPCTL" -s "$E2E_TMP/server.sock" tune nosuchpeer fec=3:2 >"$E2E_TMP/tune.out" 2>&1
 [ $? -eq 1 ] || fail "tune of an unknown peer accepted"
-pass "kcpctl tune fec changes FEC live; bad values, ratelimit and unknown peers refused"
+pass "kcpctl tune fec changes FEC live; bad values and unknown peers refused"
 
 # tuning outlives the session: the client restarts (new port, new conversation), and the
 # server's new session for it keeps fec 3:2, not the config's 10:3
@@ -151,7 +153,9 @@ ip netns exec "$C" ping -c 2 -i 0.2 -W 2 10.9.0.1 >/dev/null 2>&1 || fail "ping 
 st=$("$KCPCTL" -s "$E2E_TMP/server.sock" status --json)
 [ "$(jq -r '.peers[0].conv' <<<"$st")" != "$conv0" ] || fail "the server kept the old session"
 [ "$(jq -r '.peers[0].fec' <<<"$st")" = 3:2 ] || fail "tuning lost with the session: $(jq -r '.peers[0].fec' <<<"$st")"
-pass "tuning survives a new session (fec still 3:2 after the client restarted)"
+[ "$(jq -r '.peers[0].rate_limit_bps' <<<"$st")" = 50000000 ] ||
+	fail "tuned rate limit lost with the session: $(jq -r '.peers[0].rate_limit_bps' <<<"$st")"
+pass "tuning survives a new session (fec still 3:2, ratelimit 50M after the client restarted)"
 
 # garbage: random UDP at the server's port, and bad lines on the control socket
 auth_before=$("$KCPCTL" -s "$E2E_TMP/server.sock" status --json | jq '.interface.drops.auth')

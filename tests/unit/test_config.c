@@ -922,10 +922,12 @@ START_TEST(config_peer_overrides_inherit_interface)
 	ck_assert_uint_eq(sp.kcp.interval_ms, 40);
 	ck_assert_uint_eq(sp.kcp.snd_wnd, 64);
 	ck_assert_uint_eq(sp.kcp.dead_link, 20); /* untouched default */
+	ck_assert_uint_eq(sp.kcp.rate_bps, 0);
 	config_peer_session(c, plain, &sp);
 	ck_assert_uint_eq(sp.fec_data, 10);
 	ck_assert_uint_eq(sp.fec_parity, 3);
 	ck_assert(sp.kcp.nc);
+	ck_assert_uint_eq(sp.kcp.rate_bps, 100000000); /* the session is paced */
 	config_free(c);
 	assert_round_trip("[Interface]\nKey = k\nListenPort = 4000\nFEC = 10:3\n"
 			  "Profile = fast2\nSndWnd = 512\nRcvWnd = 256\nRateLimit = 100M\n"
@@ -933,6 +935,41 @@ START_TEST(config_peer_overrides_inherit_interface)
 			  "[Peer]\nName = custom\nAllowedIPs = 10.0.0.3/32\nFEC = off\n"
 			  "Profile = normal\nSndWnd = 64\nRateLimit = 0\n"
 			  "Endpoint = 192.0.2.1:4000\n");
+}
+END_TEST
+
+/* kcpctl tune ratelimit= goes through the parser RateLimit uses. */
+START_TEST(config_rate_parse_takes_what_ratelimit_takes)
+{
+	static const struct {
+		const char *text;
+		bool ok;
+		uint64_t bps;
+	} cases[] = {
+	    {"0", true, 0},
+	    {"999", true, 999},
+	    {"1500k", true, 1500000},
+	    {"20M", true, 20000000},
+	    {"20m", true, 20000000},
+	    {"1G", true, 1000000000},
+	    {"1000G", true, 1000000000000ull},
+	    {"1001G", false, 0},
+	    {"10T", false, 0},
+	    {"M", false, 0},
+	    {"", false, 0},
+	    {"-1", false, 0},
+	    {"1.5M", false, 0},
+	    {"20 M", false, 0},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t bps = 7;
+
+		ck_assert_msg(config_rate_parse(cases[i].text, &bps) == cases[i].ok, "\"%s\"",
+			      cases[i].text);
+		if (cases[i].ok)
+			ck_assert_uint_eq(bps, cases[i].bps);
+	}
 }
 END_TEST
 
@@ -1470,6 +1507,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, config_mtu_checked_against_overheads);
 	tcase_add_test(tc, config_listenport_none_requires_endpoints);
 	tcase_add_test(tc, config_peer_overrides_inherit_interface);
+	tcase_add_test(tc, config_rate_parse_takes_what_ratelimit_takes);
 	tcase_add_test(tc, config_defaults_filled_in);
 	tcase_add_test(tc, config_name_defaults_to_the_file_name);
 	tcase_add_test(tc, config_full_tunnel_gets_a_fwmark);
