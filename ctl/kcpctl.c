@@ -3,7 +3,10 @@
  * One request, one reply line, then exit. A table of subcommands, one cmd_<name>() each:
  * tables for people, --json passes the daemon's reply line through untouched. Exit 0 on
  * success, 1 when the daemon refused (its message on stderr), 2 for usage errors or when no
- * daemon answers. No protocol logic of its own beyond the names in control_proto.h. */
+ * daemon answers. No protocol logic of its own beyond the names in control_proto.h.
+ *
+ * genkey, pubkey and genpsk need no daemon: they make and convert the secure mode's keys with
+ * libkcpcore's kcpcore/keys.h (the one part of the library kcpctl links), in wg(8)'s format. */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -14,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +25,7 @@
 #include <jansson.h>
 
 #include "daemon/control_proto.h"
+#include "kcpcore/keys.h"
 
 #ifndef KCPCTL_VERSION
 #define KCPCTL_VERSION "unknown"
@@ -32,6 +37,7 @@
 #define KCPCTL_TIMEOUT_MS   10000
 #define KCPCTL_REPLY_MAX    (64 * 1024 * 1024)
 #define KCPCTL_IFNAME_MAX   15 /* IFNAMSIZ - 1 */
+#define KCPCTL_KEY_IN_MAX   256 /* bytes pubkey reads: a key, a newline, some slack */
 
 struct kcpctl {
 	const char *socket;
@@ -695,19 +701,151 @@ static int cmd_ping(struct kcpctl *k, int argc, char **argv)
 	return KCPCTL_EXIT_OK;
 }
 
+/* Writes all of buf[0..len) to fd; -1 with errno on failure. */
+static int kcpctl_write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Prints key in base64 and a newline, straight to fd 1 (no stdio buffer keeps a copy), and
+ * wipes key. A secret written to a regular file that others may read gets a warning first. */
+static int kcpctl_print_key(const char *cmd, uint8_t key[KC_KEY_LEN], bool secret)
+{
+	char line[KC_KEY_BASE64_LEN + 2];
+	struct stat st;
+	int rc = KCPCTL_EXIT_OK;
+
+	if (secret && fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (st.st_mode & S_IRWXO) != 0)
+		fprintf(stderr,
+			"kcpctl: %s: warning: others may read the file this key goes to "
+			"(set umask 077 first)\n",
+			cmd);
+	kc_key_to_base64(key, line);
+	explicit_bzero(key, KC_KEY_LEN);
+	line[KC_KEY_BASE64_LEN] = '\n';
+	line[KC_KEY_BASE64_LEN + 1] = '\0';
+	if (kcpctl_write_all(STDOUT_FILENO, line, KC_KEY_BASE64_LEN + 1) < 0) {
+		fprintf(stderr, "kcpctl: %s: cannot write the key: %s\n", cmd, strerror(errno));
+		rc = KCPCTL_EXIT_USAGE;
+	}
+	explicit_bzero(line, sizeof(line));
+	return rc;
+}
+
+/* genkey and genpsk: 32 new bytes from `draw`, printed. */
+static int kcpctl_new_key(struct kcpctl *k, int argc, char **argv, int (*draw)(uint8_t *))
+{
+	uint8_t key[KC_KEY_LEN];
+	int rc;
+
+	(void)k;
+	if (argc > 1)
+		return kcpctl_usage("%s takes no arguments", argv[0]);
+	rc = draw(key);
+	if (rc < 0) {
+		fprintf(stderr, "kcpctl: %s: no random bytes: %s\n", argv[0], strerror(-rc));
+		return KCPCTL_EXIT_USAGE;
+	}
+	return kcpctl_print_key(argv[0], key, true);
+}
+
+static int cmd_genkey(struct kcpctl *k, int argc, char **argv)
+{
+	return kcpctl_new_key(k, argc, argv, kc_key_generate);
+}
+
+static int cmd_genpsk(struct kcpctl *k, int argc, char **argv)
+{
+	return kcpctl_new_key(k, argc, argv, kc_key_random);
+}
+
+/* Reads a private key from stdin (trailing whitespace allowed: "kcpctl genkey | kcpctl pubkey",
+ * a file with a newline) and prints its public key. The input is a secret: messages give its
+ * length, never its bytes. */
+static int cmd_pubkey(struct kcpctl *k, int argc, char **argv)
+{
+	char in[KCPCTL_KEY_IN_MAX + 1];
+	uint8_t priv[KC_KEY_LEN], pub[KC_KEY_LEN];
+	size_t len = 0;
+	int rc = KCPCTL_EXIT_USAGE;
+
+	(void)k;
+	if (argc > 1)
+		return kcpctl_usage("pubkey takes no arguments; it reads the private key on stdin");
+	while (len < sizeof(in)) {
+		ssize_t n = read(STDIN_FILENO, in + len, sizeof(in) - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "kcpctl: pubkey: cannot read stdin: %s\n", strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > KCPCTL_KEY_IN_MAX) {
+		fprintf(stderr,
+			"kcpctl: pubkey: stdin holds more than a key (over %d bytes); expected one "
+			"private key in base64, as kcpctl genkey prints it\n",
+			KCPCTL_KEY_IN_MAX);
+		goto out;
+	}
+	while (len > 0 && strchr(" \t\r\n", in[len - 1]) != NULL)
+		len--;
+	in[len] = '\0';
+	if (len == 0) {
+		fprintf(stderr, "kcpctl: pubkey: nothing on stdin; expected a private key, as in "
+				"\"kcpctl genkey | kcpctl pubkey\"\n");
+		goto out;
+	}
+	if (strlen(in) != len || kc_key_from_base64(in, priv) < 0) {
+		fprintf(stderr,
+			"kcpctl: pubkey: stdin is not a private key: expected %d base64 characters "
+			"ending in '=', as kcpctl genkey prints them, got %zu bytes (not shown)\n",
+			KC_KEY_BASE64_LEN, len);
+		goto out;
+	}
+	if (kc_key_public(priv, pub) < 0) {
+		fprintf(stderr, "kcpctl: pubkey: the crypto library failed\n");
+		goto out;
+	}
+	rc = kcpctl_print_key("pubkey", pub, false);
+out:
+	explicit_bzero(in, sizeof(in));
+	explicit_bzero(priv, sizeof(priv));
+	return rc;
+}
+
 static const struct kcpctl_cmd kcpctl_cmds[] = {
     {"status", cmd_status, "[--json]", "the interface and every peer's figures"},
     {"peers", cmd_peers, "[--json]", "peers with their state, endpoint and allowed IPs"},
     {"tune", cmd_tune, "[PEER|all] KEY=VALUE ...", "change FEC, windows, profile, rate limit"},
     {"show", cmd_show, "config [--json]", "the configuration as the daemon understood it"},
     {"ping", cmd_ping, "", "check that the daemon answers"},
+    {"genkey", cmd_genkey, "", "print a new private key (no daemon needed)"},
+    {"pubkey", cmd_pubkey, "< PRIVATE_KEY", "print the public key of the private key on stdin"},
+    {"genpsk", cmd_genpsk, "", "print a new pre-shared key"},
     {NULL, NULL, NULL, NULL},
 };
 
 static void kcpctl_help(void)
 {
 	printf("usage: kcpctl [-s SOCKET | -i IFNAME] [--json] COMMAND [ARGS]\n"
-	       "Queries and tunes a running kcpvpnd over its control socket.\n\n"
+	       "Queries and tunes a running kcpvpnd over its control socket, and makes the\n"
+	       "secure mode's keys.\n\n"
 	       "  -s, --socket PATH   control socket (default $KCPCTL_SOCKET, else %s)\n"
 	       "  -i, --interface IF  the socket of interface IF: %s/IF%s\n"
 	       "      --json          print the daemon's reply as it came (one JSON line)\n"
@@ -723,7 +861,8 @@ static void kcpctl_help(void)
 	}
 	printf("\ntune keys: fec=D:P|off mode=normal|fast|fast2|fast3|default|manual sndwnd=N\n"
 	       "  rcvwnd=N ratelimit=BITS[k|M|G] nodelay=0|1 interval=MS resend=N nc=yes|no\n"
-	       "exit status: 0 success, 1 the daemon refused, 2 usage error or no daemon\n");
+	       "exit status: 0 success, 1 the daemon refused, 2 usage error, no daemon or not a "
+	       "key\n");
 }
 
 int main(int argc, char **argv)

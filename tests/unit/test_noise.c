@@ -24,6 +24,7 @@
 
 #include "crypto_backend.h"
 #include "kcpcore/error.h"
+#include "kcpcore/keys.h"
 #include "noise.h"
 #include "vectors.h"
 
@@ -813,6 +814,176 @@ START_TEST(noise_hs_init_pub_equals_noise_hs_init)
 }
 END_TEST
 
+/* The naive twin of kc_key_to_base64/kc_key_from_base64: table lookups and branches, RFC 4648
+ * read literally. Decoding refuses what the strict rules refuse, and returns 0 or -1. */
+static const char test_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static void test_naive_to_base64(const uint8_t key[32], char out[45])
+{
+	uint32_t bits = 0;
+	int nbits = 0;
+	size_t o = 0;
+
+	for (size_t i = 0; i < 32; i++) {
+		bits = bits << 8 | key[i];
+		for (nbits += 8; nbits >= 6; nbits -= 6)
+			out[o++] = test_b64[(bits >> (nbits - 6)) & 63];
+	}
+	out[o++] = test_b64[(bits << (6 - nbits)) & 63];
+	out[o++] = '=';
+	out[o] = '\0';
+}
+
+static int test_naive_from_base64(const char *s, uint8_t key[32])
+{
+	uint32_t bits = 0;
+	int nbits = 0;
+	size_t o = 0;
+
+	if (strlen(s) != 44 || s[43] != '=')
+		return -1;
+	for (size_t i = 0; i < 43; i++) {
+		const char *p = s[i] != '\0' ? strchr(test_b64, s[i]) : NULL;
+
+		if (p == NULL)
+			return -1;
+		bits = bits << 6 | (uint32_t)(p - test_b64);
+		nbits += 6;
+		if (nbits >= 8) {
+			key[o++] = (uint8_t)(bits >> (nbits - 8));
+			nbits -= 8;
+		}
+	}
+	return (bits & ((1u << nbits) - 1)) == 0 ? 0 : -1; /* 2 bits left over, zero */
+}
+
+/* RFC 7748 6.1's keys as wg(8) writes them (Python's base64 of the RFC's bytes). */
+START_TEST(keys_rfc7748_alice_and_bob_in_base64)
+{
+	static const char *const pair[][2] = {
+	    {"dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo=",
+	     "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo="},
+	    {"XasIfmJKikt54X+Lg4AO5m87sSkmGLb9HC+LJ/+I4Os=",
+	     "3p7bfXt9wbTTW2HC7OQ1Nz+DQ8hbeGdNrfx+FG+IK08="},
+	};
+	uint8_t priv[32], pub[32];
+	char b64[45];
+
+	for (size_t i = 0; i < 2; i++) {
+		ck_assert_int_eq(kc_key_from_base64(pair[i][0], priv), 0);
+		ck_assert_int_eq(kc_key_public(priv, pub), 0);
+		kc_key_to_base64(pub, b64);
+		ck_assert_str_eq(b64, pair[i][1]);
+		kc_key_to_base64(priv, b64);
+		ck_assert_str_eq(b64, pair[i][0]);
+	}
+	test_unhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a", pub, 32);
+	ck_assert_int_eq(kc_key_from_base64(pair[0][0], priv), 0);
+	ck_assert_mem_eq(priv, pub, 32);
+}
+END_TEST
+
+/* Random keys and the edge patterns encode as the naive twin does and decode back. */
+START_TEST(keys_base64_round_trips_and_matches_the_naive_twin)
+{
+	uint8_t key[32], back[32], naive[32];
+	char b64[45], want[45];
+
+	for (int i = 0; i < 2000; i++) {
+		if (i < 256)
+			memset(key, i, sizeof(key));
+		else
+			ck_assert_int_eq(kc_key_random(key), 0);
+		kc_key_to_base64(key, b64);
+		test_naive_to_base64(key, want);
+		ck_assert_str_eq(b64, want);
+		ck_assert_uint_eq(strlen(b64), KC_KEY_BASE64_LEN);
+		ck_assert_int_eq(kc_key_from_base64(b64, back), 0);
+		ck_assert_mem_eq(back, key, 32);
+		ck_assert_int_eq(test_naive_from_base64(b64, naive), 0);
+		ck_assert_mem_eq(naive, key, 32);
+	}
+}
+END_TEST
+
+/* Every position of a valid key replaced by every byte value: accepted exactly when the naive
+ * twin accepts (and then to the same key); refused keys come back zeroed. */
+START_TEST(keys_from_base64_accepts_exactly_what_the_naive_twin_accepts)
+{
+	uint8_t key[32], got[32], want[32];
+	char good[45], s[45];
+	unsigned accepted = 0;
+
+	ck_assert_int_eq(kc_key_random(key), 0);
+	kc_key_to_base64(key, good);
+	for (size_t pos = 0; pos < 44; pos++) {
+		for (int c = 1; c < 256; c++) {
+			int rc, naive;
+
+			memcpy(s, good, sizeof(s));
+			s[pos] = (char)c;
+			memset(got, 0xaa, sizeof(got));
+			rc = kc_key_from_base64(s, got);
+			naive = test_naive_from_base64(s, want);
+			ck_assert_msg((rc == 0) == (naive == 0), "position %zu byte %d: %d", pos, c, rc);
+			if (rc == 0) {
+				ck_assert_mem_eq(got, want, 32);
+				accepted++;
+			} else {
+				ck_assert_int_eq(rc, -EINVAL);
+				ck_assert(crypto_is_zero(got, 32));
+			}
+		}
+	}
+	/* 43 positions take any of 64 characters, except the last one, 16 of them */
+	ck_assert_uint_eq(accepted, 42 * 64 + 16 + 1);
+}
+END_TEST
+
+START_TEST(keys_from_base64_refuses_other_lengths_whitespace_and_other_alphabets)
+{
+	static const char *const bad[] = {
+	    "",
+	    "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo",	  /* no padding */
+	    "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo==", /* one more */
+	    "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo=\n",
+	    " dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo=",
+	    "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LC==", /* 31 bytes */
+	    "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCp=", /* low bits set */
+	    "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LC-=", /* URL-safe alphabet */
+	    "hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo=",
+	    "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo=dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25L"
+	    "Co=",
+	};
+	uint8_t key[32];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(key, 0xaa, sizeof(key));
+		ck_assert_msg(kc_key_from_base64(bad[i], key) == -EINVAL, "string %zu", i);
+		ck_assert(crypto_is_zero(key, 32));
+	}
+	ck_assert_int_eq(kc_key_from_base64(NULL, key), -EINVAL);
+}
+END_TEST
+
+START_TEST(keys_generate_clamped_private_keys_and_random_psks)
+{
+	uint8_t a[32], b[32], pub[32], pub2[32];
+
+	ck_assert_int_eq(kc_key_generate(a), 0);
+	ck_assert_int_eq(kc_key_generate(b), 0);
+	ck_assert(memcmp(a, b, 32) != 0);
+	ck_assert_uint_eq(a[0] & 7, 0);
+	ck_assert_uint_eq(a[31] & 0xc0, 0x40);
+	ck_assert_int_eq(kc_key_public(a, pub), 0);
+	ck_assert_int_eq(crypto_x25519_pub(pub2, a), 0);
+	ck_assert_mem_eq(pub, pub2, 32);
+	ck_assert_int_eq(kc_key_random(a), 0);
+	ck_assert_int_eq(kc_key_random(b), 0);
+	ck_assert(memcmp(a, b, 32) != 0);
+}
+END_TEST
+
 static Suite *noise_suite(void)
 {
 	Suite *s = suite_create("noise");
@@ -847,6 +1018,14 @@ static Suite *noise_suite(void)
 	tcase_add_test(tc, noise_small_order_ephemeral_keys_are_refused);
 	tcase_add_test(tc, noise_refuses_short_messages_small_buffers_and_calls_out_of_turn);
 	tcase_add_test(tc, noise_hs_init_pub_equals_noise_hs_init);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("keys");
+	tcase_add_test(tc, keys_rfc7748_alice_and_bob_in_base64);
+	tcase_add_test(tc, keys_base64_round_trips_and_matches_the_naive_twin);
+	tcase_add_test(tc, keys_from_base64_accepts_exactly_what_the_naive_twin_accepts);
+	tcase_add_test(tc, keys_from_base64_refuses_other_lengths_whitespace_and_other_alphabets);
+	tcase_add_test(tc, keys_generate_clamped_private_keys_and_random_psks);
 	suite_add_tcase(s, tc);
 	return s;
 }
