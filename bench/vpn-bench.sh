@@ -289,6 +289,7 @@ tun_start_kcp() {
 	cat >"$tmp/kcp-s.conf" <<CONF
 [Interface]
 Name = vbks$$
+Mode = compat
 ListenPort = $tun_port
 Address = 10.9.0.1/24
 Crypt = $crypt
@@ -306,6 +307,7 @@ CONF
 	cat >"$tmp/kcp-c.conf" <<CONF
 [Interface]
 Name = vbkc$$
+Mode = compat
 Address = 10.9.0.2/24
 Crypt = $crypt
 KeyFile = $tmp/kcp.key

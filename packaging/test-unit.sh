@@ -121,6 +121,7 @@ echo "unit test key" >"$tmp/etc/kua.key"
 cat >"$tmp/etc/kua.conf" <<CONF
 [Interface]
 Name = kua
+Mode = compat
 ListenPort = 4000
 Address = 10.91.0.1/24
 Crypt = aes-128
@@ -133,6 +134,7 @@ CONF
 cat >"$tmp/etc/kub.conf" <<CONF
 [Interface]
 Name = kub
+Mode = compat
 Address = 10.91.0.2/24
 Crypt = aes-128
 Key = unit test key

@@ -59,6 +59,7 @@ echo "demo passphrase $(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"
 cat >"$tmp/server.conf" <<CONF
 [Interface]
 Name = kcp0
+Mode = compat
 ListenPort = 4000
 Address = 10.9.0.1/24, fd00:9::1/64
 KeyFile = $tmp/kcp0.key
@@ -74,6 +75,7 @@ CONF
 cat >"$tmp/client.conf" <<CONF
 [Interface]
 Name = kcp0
+Mode = compat
 Address = 10.9.0.2/24, fd00:9::2/64
 KeyFile = $tmp/kcp0.key
 Crypt = aes

@@ -95,6 +95,7 @@ nft_count() {
 cat >"$E2E_TMP/server.conf" <<CONF
 [Interface]
 Name = $TUNS
+Mode = compat
 ListenPort = 4000
 Address = 10.12.0.1/24, fd00:12::1/64
 Key = full tunnel test passphrase
@@ -108,6 +109,7 @@ CONF
 cat >"$E2E_TMP/client.conf" <<CONF
 [Interface]
 Name = $TUNC
+Mode = compat
 Address = 10.12.0.2/24, fd00:12::2/64
 Key = full tunnel test passphrase
 FEC = 10:3

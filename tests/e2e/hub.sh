@@ -41,6 +41,7 @@ ip netns exec "$H" sysctl -qw net.ipv4.conf.all.send_redirects=0 \
 cat >"$E2E_TMP/hub.conf" <<CONF
 [Interface]
 Name = kh$$
+Mode = compat
 ListenPort = 4000
 Address = 10.11.0.1/24
 Crypt = salsa20
@@ -63,6 +64,7 @@ CONF
 	cat >"$E2E_TMP/c$i.conf" <<CONF
 [Interface]
 Name = kc$i$$
+Mode = compat
 Address = 10.11.0.1$i/24
 Crypt = salsa20
 Key = hub and spokes test passphrase

@@ -64,6 +64,7 @@ write_configs() {
 	cat >"$1/server.conf" <<CONF
 [Interface]
 Name = ks$$
+Mode = compat
 ListenPort = 4000
 Address = 10.9.0.1/24
 Crypt = aes-128
@@ -78,6 +79,7 @@ CONF
 	cat >"$1/client.conf" <<CONF
 [Interface]
 Name = kc$$
+Mode = compat
 Address = 10.9.0.2/24
 Crypt = aes-128
 Key = lossy link test

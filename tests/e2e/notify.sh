@@ -18,6 +18,7 @@ netns_add "$N"
 cat >"$E2E_TMP/d.conf" <<CONF
 [Interface]
 Name = $IF
+Mode = compat
 ListenPort = 4000
 Address = 10.9.0.1/24
 Crypt = aes-128

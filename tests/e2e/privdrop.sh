@@ -36,6 +36,7 @@ server_conf() { # server_conf WITH_LAN
 	cat <<CONF
 [Interface]
 Name = ks$$
+Mode = compat
 ListenPort = 4000
 Address = 10.9.0.1/24
 Crypt = aes-128
@@ -57,6 +58,7 @@ chgrp "$DGROUP" "$SCONF" "$E2E_TMP/etc/kcp.key" && chmod 640 "$SCONF" "$E2E_TMP/
 cat >"$E2E_TMP/client.conf" <<CONF
 [Interface]
 Name = kc$$
+Mode = compat
 Address = 10.9.0.2/24
 Crypt = aes-128
 Key = privdrop test key

@@ -22,6 +22,7 @@ server_conf() { # server_conf WITH_B [LISTEN_PORT]
 	cat <<CONF
 [Interface]
 Name = ks$$
+Mode = compat
 ListenPort = ${2:-4000}
 Address = 10.9.0.1/24
 Crypt = aes-128
@@ -39,6 +40,7 @@ client_conf() { # client_conf NAME ADDR ENDPOINT
 	cat <<CONF
 [Interface]
 Name = kc$1$$
+Mode = compat
 Address = $2/24
 Crypt = aes-128
 Key = reload test

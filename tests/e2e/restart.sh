@@ -34,6 +34,7 @@ PersistentKeepalive = 2"
 	cat >"$E2E_TMP/$side.conf" <<CONF
 [Interface]
 Name = k${side:0:1}$$
+Mode = compat
 $extra
 Address = $addr
 Crypt = aes-128
