@@ -4,8 +4,8 @@
  * has one), strips comments and leading blanks (no continuation lines), notices section headers
  * (so two [Peer] sections in a row stay two peers), and checks each line's shape itself, so
  * inih only ever sees well-formed lines and never stops at the first error. Keys are checked
- * as they arrive; what depends on several keys (Profile = manual, MTU, AllowedIPs overlap,
- * Key or KeyFile) once the whole file is read. */
+ * as they arrive; what depends on several keys (Mode, Profile = manual, MTU, AllowedIPs
+ * overlap, Key or KeyFile, the secure mode's keys) once the whole file is read. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -25,6 +25,8 @@
 #include <ini.h>
 
 #include "config.h"
+#include "kcpcore/keys.h"
+#include "kcpcore/secure.h"
 #include "kcpcore/session.h"
 
 #define CONFIG_LINE_MAX	     197	   /* libinih's 200-byte line buffer, minus \r\n\0 */
@@ -59,6 +61,10 @@ enum config_key {
 	K_CRYPT,
 	K_KEY,
 	K_KEYFILE,
+	K_PRIVATEKEY,
+	K_PRIVATEKEYFILE,
+	K_CIPHER,
+	K_OBFUSCATE,
 	K_FEC,
 	K_PROFILE,
 	K_NODELAY,
@@ -76,6 +82,9 @@ enum config_key {
 	K_TABLE,
 	K_USER,
 	K_GROUP,
+	K_PUBLICKEY,
+	K_PRESHAREDKEY,
+	K_PRESHAREDKEYFILE,
 	K_ENDPOINT,
 	K_ALLOWEDIPS,
 	K_KEEPALIVE,
@@ -93,6 +102,10 @@ static const char *const config_key_names[K_COUNT + 1] = {
 	[K_CRYPT] = "Crypt",
 	[K_KEY] = "Key",
 	[K_KEYFILE] = "KeyFile",
+	[K_PRIVATEKEY] = "PrivateKey",
+	[K_PRIVATEKEYFILE] = "PrivateKeyFile",
+	[K_CIPHER] = "Cipher",
+	[K_OBFUSCATE] = "Obfuscate",
 	[K_FEC] = "FEC",
 	[K_PROFILE] = "Profile",
 	[K_NODELAY] = "NoDelay",
@@ -110,10 +123,36 @@ static const char *const config_key_names[K_COUNT + 1] = {
 	[K_TABLE] = "Table",
 	[K_USER] = "User",
 	[K_GROUP] = "Group",
+	[K_PUBLICKEY] = "PublicKey",
+	[K_PRESHAREDKEY] = "PresharedKey",
+	[K_PRESHAREDKEYFILE] = "PresharedKeyFile",
 	[K_ENDPOINT] = "Endpoint",
 	[K_ALLOWEDIPS] = "AllowedIPs",
 	[K_KEEPALIVE] = "PersistentKeepalive",
 	[K_COUNT] = NULL,
+};
+/* clang-format on */
+
+_Static_assert(CONFIG_KEY_LEN == KC_KEY_LEN && CONFIG_KEY_LEN == SEC_KEY_LEN,
+	       "config keys are the keys of kcpcore/keys.h and kcpcore/secure.h");
+
+/* Keys of one mode only (checked once Mode is known: it may come last). */
+static const enum config_key config_compat_keys[] = {K_CRYPT, K_KEY, K_KEYFILE};
+/* clang-format off */
+static const enum config_key config_secure_keys[] = {
+	K_PRIVATEKEY, K_PRIVATEKEYFILE, K_CIPHER, K_OBFUSCATE,
+	K_PUBLICKEY, K_PRESHAREDKEY, K_PRESHAREDKEYFILE,
+};
+/* clang-format on */
+
+/* Keys whose values are secret: never quoted in a message, printed as "(set)". */
+static const enum config_key config_secret_keys[] = {K_KEY, K_PRIVATEKEY, K_PRESHAREDKEY};
+
+/* Cipher, by enum sec_aead. */
+/* clang-format off */
+static const char *const config_cipher_names[] = {
+	[SEC_AEAD_CHACHAPOLY] = "chacha20-poly1305",
+	[SEC_AEAD_AES256GCM] = "aes-256-gcm",
 };
 /* clang-format on */
 
@@ -226,6 +265,46 @@ static struct config_quoted config_quoten(const char *v, size_t n)
 static struct config_quoted config_quote(const char *v)
 {
 	return config_escape(v, strlen(v), true);
+}
+
+/* A text of n bytes that may carry a secret and is never quoted: it starts with the name of a
+ * secret key (not its "File" twin), whose name is returned, or holds 43 base64 characters in a
+ * row (a key; "" is returned). NULL for any other text. A mistyped line ("PrivateKey abc=")
+ * reaches messages as a line or as a key name. */
+static const char *config_secret_text(const char *s, size_t n)
+{
+	size_t run = 0;
+
+	for (size_t i = 0; i < sizeof(config_secret_keys) / sizeof(config_secret_keys[0]); i++) {
+		const char *name = config_key_names[config_secret_keys[i]];
+		size_t k = strlen(name);
+
+		if (n >= k && strncasecmp(s, name, k) == 0 &&
+		    !(n >= k + 4 && strncasecmp(s + k, "file", 4) == 0))
+			return name;
+	}
+	for (size_t i = 0; i < n && run < 43; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		run = (isalnum(ch) && ch < 0x80) || ch == '+' || ch == '/' ? run + 1 : 0;
+	}
+	return run == 43 ? "" : NULL;
+}
+
+/* Key name `name` as messages about it show it (see config_secret_text()). */
+static struct config_quoted config_name_shown(const char *name)
+{
+	size_t n = strlen(name);
+	const char *secret = config_secret_text(name, n);
+	struct config_quoted q;
+
+	if (secret == NULL || strcasecmp(name, secret) == 0)
+		return config_escape(name, n, false);
+	if (*secret != '\0')
+		snprintf(q.s, sizeof(q.s), "%s... (the rest is not shown)", secret);
+	else
+		snprintf(q.s, sizeof(q.s), "(not shown: it looks like a base64 key)");
+	return q;
 }
 
 /* Records "file:line: " + the formatted message. */
@@ -606,12 +685,12 @@ static void config_key_name(struct config_parser *p, const char *v)
 
 static void config_key_mode(struct config_parser *p, const char *v)
 {
-	if (strcasecmp(v, "compat") == 0)
+	if (strcasecmp(v, "secure") == 0)
+		p->c->mode = CONFIG_MODE_SECURE;
+	else if (strcasecmp(v, "compat") == 0)
 		p->c->mode = CONFIG_MODE_COMPAT;
-	else if (strcasecmp(v, "secure") == 0)
-		config_bad(p, "Mode: secure mode is not implemented yet");
 	else
-		config_bad(p, "Mode: expected compat, got %s", config_quote(v).s);
+		config_bad(p, "Mode: expected secure or compat, got %s", config_quote(v).s);
 }
 
 static void config_key_listenport(struct config_parser *p, const char *v)
@@ -722,15 +801,85 @@ static void config_key_key(struct config_parser *p, const char *v)
 	p->c->key_line = p->lineno;
 }
 
-static void config_key_keyfile(struct config_parser *p, const char *v)
+/* KeyFile, PrivateKeyFile, PresharedKeyFile: a path (config_load() reads the file). */
+static void config_file_key(struct config_parser *p, const char *v, const char *holding,
+			    char **path, int *line)
 {
 	if (*v == '\0') {
-		config_bad(p, "KeyFile: expected the path of a file holding the passphrase, got %s",
+		config_bad(p, "%s: expected the path of a file holding %s, got %s",
+			   config_key_names[p->key], holding, config_quote(v).s);
+		return;
+	}
+	*path = config_strdup(p, v);
+	*line = p->lineno;
+}
+
+static void config_key_keyfile(struct config_parser *p, const char *v)
+{
+	config_file_key(p, v, "the passphrase", &p->c->key_file, &p->c->key_line);
+}
+
+/* The command that makes the key of PrivateKey[File], PublicKey or PresharedKey[File]. */
+static const char *config_key_maker(enum config_key k)
+{
+	if (k == K_PUBLICKEY)
+		return "kcpctl genkey / kcpctl pubkey";
+	return k == K_PRESHAREDKEY || k == K_PRESHAREDKEYFILE ? "kcpctl genpsk" : "kcpctl genkey";
+}
+
+/* PrivateKey, PublicKey, PresharedKey: a key in base64 into key, *has and *line set; a
+ * secret one is never quoted. */
+static void config_key_b64(struct config_parser *p, const char *v, bool secret,
+			   uint8_t key[CONFIG_KEY_LEN], bool *has, int *line)
+{
+	const char *name = config_key_names[p->key];
+	const char *how = config_key_maker(p->key);
+
+	if (kc_key_from_base64(v, key) == 0) {
+		*has = true;
+		*line = p->lineno;
+		return;
+	}
+	explicit_bzero(key, CONFIG_KEY_LEN);
+	if (secret)
+		config_bad(p,
+			   "%s: expected a 44-character base64 key (%s), got %zu characters "
+			   "(value hidden)",
+			   name, how, strlen(v));
+	else
+		config_bad(p, "%s: expected a 44-character base64 key (%s), got %s", name, how,
+			   config_quote(v).s);
+}
+
+static void config_key_privatekey(struct config_parser *p, const char *v)
+{
+	struct config *c = p->c;
+
+	config_key_b64(p, v, true, c->private_key, &c->has_private_key, &c->private_key_line);
+}
+
+static void config_key_privatekeyfile(struct config_parser *p, const char *v)
+{
+	config_file_key(p, v, "the private key", &p->c->private_key_file, &p->c->private_key_line);
+}
+
+static void config_key_cipher(struct config_parser *p, const char *v)
+{
+	size_t i;
+
+	if (!config_word(v, config_cipher_names,
+			 sizeof(config_cipher_names) / sizeof(config_cipher_names[0]), &i)) {
+		config_bad(p, "Cipher: expected chacha20-poly1305 or aes-256-gcm, got %s",
 			   config_quote(v).s);
 		return;
 	}
-	p->c->key_file = config_strdup(p, v);
-	p->c->key_line = p->lineno;
+	p->c->aead = (unsigned)i;
+}
+
+static void config_key_obfuscate(struct config_parser *p, const char *v)
+{
+	if (!config_bool(v, &p->c->obfuscate))
+		config_bad(p, "Obfuscate: expected yes or no, got %s", config_quote(v).s);
 }
 
 static void config_key_fec(struct config_parser *p, const char *v)
@@ -925,6 +1074,28 @@ static void config_key_group(struct config_parser *p, const char *v)
 	p->c->group_line = p->lineno;
 }
 
+static void config_key_publickey(struct config_parser *p, const char *v)
+{
+	struct config_peer *peer = config_cur_peer(p);
+
+	config_key_b64(p, v, false, peer->public_key, &peer->has_public_key,
+		       &peer->public_key_line);
+}
+
+static void config_key_presharedkey(struct config_parser *p, const char *v)
+{
+	struct config_peer *peer = config_cur_peer(p);
+
+	config_key_b64(p, v, true, peer->psk, &peer->has_psk, &peer->psk_line);
+}
+
+static void config_key_presharedkeyfile(struct config_parser *p, const char *v)
+{
+	struct config_peer *peer = config_cur_peer(p);
+
+	config_file_key(p, v, "the pre-shared key", &peer->psk_file, &peer->psk_line);
+}
+
 static void config_key_endpoint(struct config_parser *p, const char *v)
 {
 	struct config_peer *peer = config_cur_peer(p);
@@ -992,6 +1163,10 @@ static const struct config_key_def {
 	[K_CRYPT] = {IN_IFACE, config_key_crypt},
 	[K_KEY] = {IN_IFACE, config_key_key},
 	[K_KEYFILE] = {IN_IFACE, config_key_keyfile},
+	[K_PRIVATEKEY] = {IN_IFACE, config_key_privatekey},
+	[K_PRIVATEKEYFILE] = {IN_IFACE, config_key_privatekeyfile},
+	[K_CIPHER] = {IN_IFACE, config_key_cipher},
+	[K_OBFUSCATE] = {IN_IFACE, config_key_obfuscate},
 	[K_FEC] = {IN_BOTH, config_key_fec},
 	[K_PROFILE] = {IN_BOTH, config_key_profile},
 	[K_NODELAY] = {IN_BOTH, config_key_nodelay},
@@ -1009,6 +1184,9 @@ static const struct config_key_def {
 	[K_TABLE] = {IN_IFACE, config_key_table},
 	[K_USER] = {IN_IFACE, config_key_user},
 	[K_GROUP] = {IN_IFACE, config_key_group},
+	[K_PUBLICKEY] = {IN_PEER, config_key_publickey},
+	[K_PRESHAREDKEY] = {IN_PEER, config_key_presharedkey},
+	[K_PRESHAREDKEYFILE] = {IN_PEER, config_key_presharedkeyfile},
 	[K_ENDPOINT] = {IN_PEER, config_key_endpoint},
 	[K_ALLOWEDIPS] = {IN_PEER | IS_LIST, config_key_allowedips},
 	[K_KEEPALIVE] = {IN_PEER, config_key_keepalive},
@@ -1036,11 +1214,11 @@ static int config_on_pair(void *user, const char *section, const char *name, con
 			break;
 	if (p->where == SEC_NONE) {
 		config_bad(p, "%s: outside any section (put it under [Interface] or [Peer])",
-			   config_escape(name, strlen(name), false).s);
+			   config_name_shown(name).s);
 		return 1;
 	}
 	if (i == K_COUNT) {
-		config_bad(p, "%s: unknown key in [%s]", config_escape(name, strlen(name), false).s,
+		config_bad(p, "%s: unknown key in [%s]", config_name_shown(name).s,
 			   p->where == SEC_PEER ? "Peer" : "Interface");
 		return 1;
 	}
@@ -1195,13 +1373,20 @@ static char *config_read_line(char *str, int num, void *stream)
 		while (sep < e && *sep != '=' && *sep != ':')
 			sep++;
 		if (sep == e || *sep == ':' || sep == b) {
-			/* the line may be a mistyped Key line: never quote a passphrase */
-			bool secret = e - b >= 3 && strncasecmp(b, "key", 3) == 0 &&
-				      !(e - b >= 7 && strncasecmp(b, "keyfile", 7) == 0);
+			/* maybe a mistyped Key or PrivateKey line: never quote a secret */
+			const char *secret = config_secret_text(b, (size_t)(e - b));
 
-			config_bad(p, "expected [Section] or Key = value, got %s",
-				   secret ? "a line starting with \"Key\" (not shown)"
-					  : config_quoten(b, (size_t)(e - b)).s);
+			if (secret == NULL)
+				config_bad(p, "expected [Section] or Key = value, got %s",
+					   config_quoten(b, (size_t)(e - b)).s);
+			else if (*secret != '\0')
+				config_bad(p,
+					   "expected [Section] or Key = value, got a line starting "
+					   "with \"%s\" (not shown)",
+					   secret);
+			else
+				config_bad(p, "expected [Section] or Key = value, got a line that "
+					      "looks like a base64 key (not shown)");
 			return str;
 		}
 	}
@@ -1492,13 +1677,22 @@ static const struct config_prefix *config_v6_addr(const struct config *c)
 	return NULL;
 }
 
+/* The UDP payload the session may fill: secure mode's layer takes SEC_OVERHEAD of each
+ * datagram, and the session under it runs with crypt "null" (c->crypt is CRYPT_NULL). */
+static unsigned config_session_udp_mtu(const struct config *c)
+{
+	return c->mode == CONFIG_MODE_SECURE ? c->udp_mtu - SEC_OVERHEAD : c->udp_mtu;
+}
+
 static void config_check_mtu(struct config_parser *p)
 {
 	struct config *c = p->c;
 	const struct config_prefix *v6 = config_v6_addr(c);
 	unsigned min = v6 != NULL ? CONFIG_MTU_MIN_V6 : CONFIG_MTU_MIN_V4;
-	int mss = session_mss(c->udp_mtu, c->crypt, true);
-	unsigned over = session_overhead(c->crypt, true) + KCP_OVERHEAD;
+	int mss = config_mss(c);
+	unsigned over = c->udp_mtu - config_session_udp_mtu(c) + session_overhead(c->crypt, true) +
+			KCP_OVERHEAD;
+	const char *layer = c->mode == CONFIG_MODE_SECURE ? "secure" : crypt_method_name(c->crypt);
 	char why[64] = "";
 
 	if (v6 != NULL)
@@ -1509,8 +1703,7 @@ static void config_check_mtu(struct config_parser *p)
 		config_error_at(p, line,
 				"UDPMTU: %u leaves IP packets at most %d bytes after %u bytes of "
 				"%s, FEC and KCP headers; the TUN needs %u%s",
-				c->udp_mtu, mss > 0 ? mss : 0, over, crypt_method_name(c->crypt),
-				min, why);
+				c->udp_mtu, mss > 0 ? mss : 0, over, layer, min, why);
 		return;
 	}
 	if (c->mtu == 0)
@@ -1522,7 +1715,157 @@ static void config_check_mtu(struct config_parser *p)
 		config_error_at(p, p->iface.seen[K_MTU],
 				"MTU: expected at most %d (UDPMTU %u minus %u bytes of %s, FEC and "
 				"KCP headers), got \"%u\"",
-				mss, c->udp_mtu, over, crypt_method_name(c->crypt), c->mtu);
+				mss, c->udp_mtu, over, layer, c->mtu);
+}
+
+/* Of two keys that say the same thing in two ways (Key and KeyFile, ...), sec sets at most
+ * one; the later one is reported. */
+static void config_check_one_of(struct config_parser *p, const struct config_section *sec,
+				enum config_key a, enum config_key b)
+{
+	enum config_key first = sec->seen[a] < sec->seen[b] ? a : b, later = first == a ? b : a;
+
+	if (sec->seen[a] != 0 && sec->seen[b] != 0)
+		config_error_at(p, sec->seen[later],
+				"%s: %s and %s are both set (lines %d and %d); use one",
+				config_key_names[later], config_key_names[first],
+				config_key_names[later], sec->seen[first], sec->seen[later]);
+}
+
+/* Each key of the other mode is an error at its line. */
+static void config_check_mode_keys(struct config_parser *p)
+{
+	const struct config *c = p->c;
+	bool secure = c->mode == CONFIG_MODE_SECURE;
+	const enum config_key *keys = secure ? config_compat_keys : config_secure_keys;
+	size_t n = secure ? sizeof(config_compat_keys) / sizeof(config_compat_keys[0])
+			  : sizeof(config_secure_keys) / sizeof(config_secure_keys[0]);
+
+	for (size_t s = 0; s <= c->npeers; s++) {
+		const struct config_section *sec = s == 0 ? &p->iface : &p->psec[s - 1];
+
+		for (size_t i = 0; i < n; i++) {
+			int line = sec->seen[keys[i]];
+
+			if (line == 0)
+				continue;
+			if (secure)
+				config_error_at(
+				    p, line,
+				    "%s: only for Mode = compat; secure mode encrypts "
+				    "with Cipher and per-peer keys%s",
+				    config_key_names[keys[i]],
+				    p->iface.seen[K_MODE] ? "" : " (Mode is secure when not set)");
+			else
+				config_error_at(p, line, "%s: only for Mode = secure",
+						config_key_names[keys[i]]);
+		}
+	}
+}
+
+/* Compat mode: one of Key and KeyFile, unless Crypt is none or null. */
+static void config_check_compat(struct config_parser *p)
+{
+	const struct config *c = p->c;
+	const struct config_section *sec = &p->iface;
+
+	config_check_one_of(p, sec, K_KEY, K_KEYFILE);
+	if (!sec->seen[K_KEY] && !sec->seen[K_KEYFILE] && !sec->bad[K_CRYPT] &&
+	    c->crypt != CRYPT_NONE && c->crypt != CRYPT_NULL)
+		config_error_at(p, sec->seen[K_CRYPT] ? sec->seen[K_CRYPT] : sec->line,
+				"Key: Crypt = %s needs Key or KeyFile",
+				crypt_method_name(c->crypt));
+}
+
+/* The index of the first peer from `from` on whose PublicKey is `key`, or c->npeers. */
+static size_t config_peer_with_key(const struct config *c, const uint8_t key[CONFIG_KEY_LEN],
+				   size_t from)
+{
+	for (size_t i = from; i < c->npeers; i++)
+		if (c->peers[i].has_public_key &&
+		    memcmp(c->peers[i].public_key, key, CONFIG_KEY_LEN) == 0)
+			return i;
+	return c->npeers;
+}
+
+/* What is said about a PublicKey that is our own (peer name, our key's key and line). */
+#define CONFIG_MSG_OWN_KEY                                                                         \
+	"peer %s has this interface's own public key (of the %s at line %d); a [Peer] takes "      \
+	"the public key of the other side"
+
+static int config_pubkey_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct config_peer *peers = ctx;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int r = memcmp(peers[x].public_key, peers[y].public_key, CONFIG_KEY_LEN);
+
+	return r != 0 ? r : (x < y ? -1 : x > y);
+}
+
+/* No two peers have one PublicKey; each later one is reported with the first. */
+static void config_check_public_keys(struct config_parser *p)
+{
+	struct config *c = p->c;
+	size_t *idx = malloc((c->npeers ? c->npeers : 1) * sizeof(*idx)), n = 0, first = 0;
+
+	if (idx == NULL) {
+		p->nomem = true;
+		return;
+	}
+	for (size_t i = 0; i < c->npeers; i++)
+		if (c->peers[i].has_public_key)
+			idx[n++] = i;
+	qsort_r(idx, n, sizeof(*idx), config_pubkey_cmp, c->peers);
+	for (size_t i = 1; i < n; i++) {
+		const struct config_peer *a = &c->peers[idx[first]], *b = &c->peers[idx[i]];
+
+		if (memcmp(a->public_key, b->public_key, CONFIG_KEY_LEN) != 0) {
+			first = i;
+			continue;
+		}
+		config_error_at(p, b->public_key_line,
+				"PublicKey: peer %s has the same key as peer %s (line %d); each "
+				"[Peer] is another key",
+				b->name, a->name, a->public_key_line);
+	}
+	free(idx);
+}
+
+/* Secure mode: our private key (PrivateKey or PrivateKeyFile), a PublicKey for every peer, at
+ * most one of PresharedKey and PresharedKeyFile, no two peers with one key, and none with ours
+ * (checked here for PrivateKey; config_load() checks it for PrivateKeyFile). */
+static void config_check_secure(struct config_parser *p)
+{
+	struct config *c = p->c;
+	const struct config_section *sec = &p->iface;
+	uint8_t pub[CONFIG_KEY_LEN];
+
+	c->crypt = CRYPT_NULL; /* the session runs under the secure layer, without a crypt */
+	config_check_one_of(p, sec, K_PRIVATEKEY, K_PRIVATEKEYFILE);
+	if (!sec->seen[K_PRIVATEKEY] && !sec->seen[K_PRIVATEKEYFILE])
+		config_error_at(
+		    p, sec->line,
+		    "PrivateKey: secure mode needs PrivateKey or PrivateKeyFile (kcpctl "
+		    "genkey makes one)");
+	for (size_t i = 0; i < c->npeers; i++) {
+		config_check_one_of(p, &p->psec[i], K_PRESHAREDKEY, K_PRESHAREDKEYFILE);
+		if (!p->psec[i].seen[K_PUBLICKEY])
+			config_error_at(p, c->peers[i].line,
+					"PublicKey: peer %s has none; in secure mode every [Peer] "
+					"needs one",
+					c->peers[i].name);
+	}
+	config_check_public_keys(p);
+	if (!c->has_private_key)
+		return;
+	if (kc_key_public(c->private_key, pub) < 0) {
+		config_error_at(p, sec->seen[K_PRIVATEKEY],
+				"PrivateKey: not a usable X25519 private key (value hidden)");
+		return;
+	}
+	for (size_t i = 0; (i = config_peer_with_key(c, pub, i)) < c->npeers; i++)
+		config_error_at(p, c->peers[i].public_key_line, "PublicKey: " CONFIG_MSG_OWN_KEY,
+				c->peers[i].name, "PrivateKey", sec->seen[K_PRIVATEKEY]);
 }
 
 static void config_finish(struct config_parser *p)
@@ -1547,23 +1890,21 @@ static void config_finish(struct config_parser *p)
 			p->nomem = true;
 		}
 	}
-	if (sec->seen[K_KEY] && sec->seen[K_KEYFILE])
-		config_error_at(p, c->key_line,
-				"%s: Key and KeyFile are both set (lines %d and %d); "
-				"use one",
-				sec->seen[K_KEY] > sec->seen[K_KEYFILE] ? "Key" : "KeyFile",
-				sec->seen[K_KEY], sec->seen[K_KEYFILE]);
-	else if (!sec->seen[K_KEY] && !sec->seen[K_KEYFILE] && !sec->bad[K_CRYPT] &&
-		 c->crypt != CRYPT_NONE && c->crypt != CRYPT_NULL)
-		config_error_at(p, sec->seen[K_CRYPT] ? sec->seen[K_CRYPT] : sec->line,
-				"Key: Crypt = %s needs Key or KeyFile",
-				crypt_method_name(c->crypt));
 	config_resolve_iface(p);
 	for (size_t i = 0; i < c->npeers; i++)
 		config_resolve_peer(p, i);
 	config_check_names(p);
 	config_check_allowed(p);
-	if (!sec->bad[K_MTU] && !sec->bad[K_UDPMTU] && !sec->bad[K_CRYPT] && !sec->bad[K_ADDRESS])
+	/* when Mode was refused, which keys belong is unknown: no more is said about them */
+	if (!sec->bad[K_MODE]) {
+		config_check_mode_keys(p);
+		if (c->mode == CONFIG_MODE_SECURE)
+			config_check_secure(p);
+		else
+			config_check_compat(p);
+	}
+	if (!sec->bad[K_MODE] && !sec->bad[K_MTU] && !sec->bad[K_UDPMTU] &&
+	    !(c->mode == CONFIG_MODE_COMPAT && sec->bad[K_CRYPT]) && !sec->bad[K_ADDRESS])
 		config_check_mtu(p);
 	if (c->group != NULL && c->user != NULL && strcmp(c->user, "root") == 0)
 		config_error_at(p, c->group_line,
@@ -1600,7 +1941,8 @@ int config_parse(const char *file, const char *buf, size_t len, struct config **
 		return -ENOMEM;
 	p.c = c;
 	c->file = strdup(file);
-	c->mode = CONFIG_MODE_COMPAT;
+	c->mode = CONFIG_MODE_SECURE;
+	c->aead = SEC_AEAD_CHACHAPOLY;
 	c->udp_mtu = 1400;
 	c->crypt = CRYPT_AES_256;
 	c->socket_buffer_bytes = CONFIG_SOCKBUF_DEF;
@@ -1638,60 +1980,99 @@ fail:
 
 /* ---- loading ---- */
 
-/* Reads the first line of c->key_file (relative to the directory of `path`) into c->key. */
-static int config_read_key(struct config *c, const char *path, char **errs)
+/* Appends "path:line: key: " and the formatted message to *errs (malloc'ed or NULL). Returns
+ * -EINVAL, or -ENOMEM with *errs freed and NULL. */
+static int config_load_error(char **errs, const char *path, int line, const char *key,
+			     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int config_load_error(char **errs, const char *path, int line, const char *key,
+			     const char *fmt, ...)
 {
-	char *full = NULL, buf[CONFIG_KEYFILE_MAX], *nl;
+	char *msg, *all;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		goto nomem;
+	n = asprintf(&all, "%s%s:%d: %s: %s\n", *errs != NULL ? *errs : "", path, line, key, msg);
+	free(msg);
+	if (n < 0)
+		goto nomem;
+	free(*errs);
+	*errs = all;
+	return -EINVAL;
+nomem:
+	free(*errs);
+	*errs = NULL;
+	return -ENOMEM;
+}
+
+/* File `name` of a config at `path`: relative names are in the config's directory. NULL when
+ * out of memory. */
+static char *config_file_path(const char *path, const char *name)
+{
 	const char *slash = strrchr(path, '/');
+	char *full;
+	int rc;
+
+	if (name[0] == '/' || slash == NULL)
+		rc = asprintf(&full, "%s", name);
+	else
+		rc = asprintf(&full, "%.*s/%s", (int)(slash - path), path, name);
+	return rc < 0 ? NULL : full;
+}
+
+/* Reads the first line of file `full`, given by `key` at `line` of the config at `path`, into
+ * a new string *out. The file must be a regular file that only its owner, and the daemon's
+ * group (c->gid) without writing, may access: kcpvpnd reads it again on SIGHUP, unprivileged.
+ * 0, or -EINVAL with a message added to *errs, or -ENOMEM. */
+static int config_read_line1(const struct config *c, const char *path, const char *key, int line,
+			     const char *full, char **out, char **errs)
+{
+	char buf[CONFIG_KEYFILE_MAX], *nl;
 	struct stat st;
 	ssize_t n = 0, r;
-	int fd, rc = -EINVAL, e;
+	int fd, rc;
 
-	if (c->key_file[0] == '/' || slash == NULL)
-		e = asprintf(&full, "%s", c->key_file);
-	else
-		e = asprintf(&full, "%.*s/%s", (int)(slash - path), path, c->key_file);
-	if (e < 0)
-		return -ENOMEM;
 	fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		e = asprintf(errs, "%s:%d: KeyFile: cannot read %s: %s\n", path, c->key_line, full,
-			     strerror(errno));
+		rc = config_load_error(errs, path, line, key, "cannot read %s: %s", full,
+				       strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		e = asprintf(errs, "%s:%d: KeyFile: %s is not a regular file\n", path, c->key_line,
-			     full);
+		rc = config_load_error(errs, path, line, key, "%s is not a regular file", full);
 		goto out;
 	}
-	/* the daemon's group may read it: kcpvpnd reads it again on SIGHUP, unprivileged */
 	if ((st.st_mode & 007) != 0 ||
 	    ((st.st_mode & 070) != 0 && ((st.st_mode & 030) != 0 || st.st_gid != c->gid))) {
 		char gname[16];
 
 		snprintf(gname, sizeof(gname), "%u", (unsigned)c->gid);
-		e = asprintf(errs,
-			     "%s:%d: KeyFile: %s is open to group or others (mode %04o); "
-			     "chmod 600 it, or 640 with group %s (the daemon's)\n",
-			     path, c->key_line, full, (unsigned)(st.st_mode & 07777),
-			     c->group != NULL ? c->group : gname);
+		rc = config_load_error(errs, path, line, key,
+				       "%s is open to group or others (mode %04o); chmod 600 it, "
+				       "or 640 with group %s (the daemon's)",
+				       full, (unsigned)(st.st_mode & 07777),
+				       c->group != NULL ? c->group : gname);
 		goto out;
 	}
 	while ((size_t)n < sizeof(buf) && (r = read(fd, buf + n, sizeof(buf) - (size_t)n)) != 0) {
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			e = asprintf(errs, "%s:%d: KeyFile: cannot read %s: %s\n", path,
-				     c->key_line, full, strerror(errno));
+			rc = config_load_error(errs, path, line, key, "cannot read %s: %s", full,
+					       strerror(errno));
 			goto out;
 		}
 		n += r;
 	}
 	nl = memchr(buf, '\n', (size_t)n);
 	if (nl == NULL && (size_t)n == sizeof(buf)) {
-		e = asprintf(errs,
-			     "%s:%d: KeyFile: the first line of %s is longer than %zu bytes\n",
-			     path, c->key_line, full, sizeof(buf) - 1);
+		rc = config_load_error(errs, path, line, key,
+				       "the first line of %s is longer than %zu bytes", full,
+				       sizeof(buf) - 1);
 		goto out;
 	}
 	if (nl == NULL)
@@ -1699,22 +2080,89 @@ static int config_read_key(struct config *c, const char *path, char **errs)
 	if (nl > buf && nl[-1] == '\r')
 		nl--;
 	if (nl == buf || memchr(buf, '\0', (size_t)(nl - buf)) != NULL) {
-		e = asprintf(errs, "%s:%d: KeyFile: the first line of %s is %s\n", path,
-			     c->key_line, full, nl == buf ? "empty" : "not text (a NUL byte)");
+		rc = config_load_error(errs, path, line, key, "the first line of %s is %s", full,
+				       nl == buf ? "empty" : "not text (a NUL byte)");
 		goto out;
 	}
-	c->key = strndup(buf, (size_t)(nl - buf));
-	rc = c->key != NULL ? 0 : -ENOMEM;
-	e = 0;
+	*out = strndup(buf, (size_t)(nl - buf));
+	rc = *out != NULL ? 0 : -ENOMEM;
 out:
-	if (e < 0) {
-		*errs = NULL;
-		rc = -ENOMEM;
-	}
 	explicit_bzero(buf, sizeof(buf));
 	if (fd >= 0)
 		close(fd);
+	return rc;
+}
+
+/* Reads the first line of file `name`, given by key k at `line` of the config at `path` (as
+ * config_read_line1()), into *text, or with key32 != NULL a base64 key from it into key32. */
+static int config_read_file(const struct config *c, const char *path, enum config_key k, int line,
+			    const char *name, char **text, uint8_t key32[CONFIG_KEY_LEN],
+			    char **errs)
+{
+	const char *key = config_key_names[k];
+	char *full = config_file_path(path, name), *s = NULL;
+	int rc;
+
+	if (full == NULL)
+		return -ENOMEM;
+	rc = config_read_line1(c, path, key, line, full, &s, errs);
+	if (rc == 0 && key32 == NULL) {
+		*text = s;
+		s = NULL;
+	} else if (rc == 0 && kc_key_from_base64(s, key32) < 0) {
+		explicit_bzero(key32, CONFIG_KEY_LEN);
+		rc = config_load_error(errs, path, line, key,
+				       "the first line of %s is not a 44-character base64 key "
+				       "(%s), got %zu characters (value hidden)",
+				       full, config_key_maker(k), strlen(s));
+	}
+	if (s != NULL) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
 	free(full);
+	return rc;
+}
+
+/* Reads KeyFile, PrivateKeyFile and every PresharedKeyFile, reporting all their errors, then
+ * checks that no peer holds the public key of the PrivateKeyFile. */
+static int config_read_files(struct config *c, const char *path, char **errs)
+{
+	uint8_t pub[CONFIG_KEY_LEN];
+	int rc = 0, r;
+
+	if (c->key_file != NULL)
+		rc = config_read_file(c, path, K_KEYFILE, c->key_line, c->key_file, &c->key, NULL,
+				      errs);
+	if (rc != -ENOMEM && c->private_key_file != NULL) {
+		r = config_read_file(c, path, K_PRIVATEKEYFILE, c->private_key_line,
+				     c->private_key_file, NULL, c->private_key, errs);
+		c->has_private_key = r == 0;
+		rc = r < 0 ? r : rc;
+	}
+	for (size_t i = 0; i < c->npeers && rc != -ENOMEM; i++) {
+		struct config_peer *peer = &c->peers[i];
+
+		if (peer->psk_file == NULL)
+			continue;
+		r = config_read_file(c, path, K_PRESHAREDKEYFILE, peer->psk_line, peer->psk_file,
+				     NULL, peer->psk, errs);
+		peer->has_psk = r == 0;
+		rc = r < 0 ? r : rc;
+	}
+	if (rc < 0 || c->private_key_file == NULL)
+		return rc;
+	if (kc_key_public(c->private_key, pub) < 0)
+		return config_load_error(errs, path, c->private_key_line, "PrivateKeyFile",
+					 "%s holds no usable X25519 private key (value hidden)",
+					 c->private_key_file);
+	for (size_t i = 0; (i = config_peer_with_key(c, pub, i)) < c->npeers; i++) {
+		rc = config_load_error(errs, path, c->peers[i].public_key_line, "PublicKey",
+				       CONFIG_MSG_OWN_KEY, c->peers[i].name, "PrivateKeyFile",
+				       c->private_key_line);
+		if (rc == -ENOMEM)
+			break;
+	}
 	return rc;
 }
 
@@ -1837,8 +2285,8 @@ int config_load(const char *path, struct config **out, char **errs)
 	free(buf);
 	if (rc == 0)
 		rc = config_resolve_account(*out, path, errs);
-	if (rc == 0 && (*out)->key_file != NULL)
-		rc = config_read_key(*out, path, errs);
+	if (rc == 0)
+		rc = config_read_files(*out, path, errs);
 	if (rc < 0 && *out != NULL) {
 		config_free(*out);
 		*out = NULL;
@@ -1860,6 +2308,8 @@ void config_free(struct config *c)
 	for (size_t i = 0; i < c->npeers; i++) {
 		free(c->peers[i].endpoint);
 		free(c->peers[i].allowed);
+		free(c->peers[i].psk_file);
+		explicit_bzero(c->peers[i].psk, sizeof(c->peers[i].psk));
 	}
 	free(c->peers);
 	free(c->addrs);
@@ -1868,6 +2318,8 @@ void config_free(struct config *c)
 		free(c->key);
 	}
 	free(c->key_file);
+	explicit_bzero(c->private_key, sizeof(c->private_key));
+	free(c->private_key_file);
 	free(c->user);
 	free(c->group);
 	free(c->control_socket);
@@ -1877,21 +2329,26 @@ void config_free(struct config *c)
 
 /* ---- use ---- */
 
+int config_mss(const struct config *c)
+{
+	return session_mss(config_session_udp_mtu(c), c->crypt, true);
+}
+
 unsigned config_tun_mtu(const struct config *c)
 {
 	int mss;
 
 	if (c->mtu != 0)
 		return c->mtu;
-	mss = session_mss(c->udp_mtu, c->crypt, true);
+	mss = config_mss(c);
 	return mss > 0 ? (unsigned)mss : 0;
 }
 
 void config_peer_session(const struct config *c, const struct config_peer *p,
 			 struct session_params *sp)
 {
-	sp->udp_mtu = c->udp_mtu;
-	sp->crypt = c->crypt;
+	sp->udp_mtu = config_session_udp_mtu(c);
+	sp->crypt = c->crypt; /* CRYPT_NULL in secure mode */
 	sp->fec_data = p->fec_data;
 	sp->fec_parity = p->fec_parity;
 	sp->kcp.nodelay = p->kcp.nodelay;
@@ -1908,11 +2365,23 @@ static bool config_str_same(const char *a, const char *b)
 	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
+/* Two optional keys are both absent, or present and equal. */
+static bool config_key_same(bool has_a, const uint8_t *a, bool has_b, const uint8_t *b)
+{
+	return has_a == has_b && (!has_a || memcmp(a, b, CONFIG_KEY_LEN) == 0);
+}
+
 bool config_peer_same(const struct config *a, const struct config_peer *pa, const struct config *b,
 		      const struct config_peer *pb)
 {
 	return strcmp(pa->name, pb->name) == 0 && a->mode == b->mode && a->crypt == b->crypt &&
-	       config_str_same(a->key, b->key) && a->udp_mtu == b->udp_mtu &&
+	       config_str_same(a->key, b->key) &&
+	       config_key_same(a->has_private_key, a->private_key, b->has_private_key,
+			       b->private_key) &&
+	       config_key_same(pa->has_public_key, pa->public_key, pb->has_public_key,
+			       pb->public_key) &&
+	       config_key_same(pa->has_psk, pa->psk, pb->has_psk, pb->psk) && a->aead == b->aead &&
+	       a->obfuscate == b->obfuscate && a->udp_mtu == b->udp_mtu &&
 	       pa->fec_data == pb->fec_data && pa->fec_parity == pb->fec_parity &&
 	       pa->kcp.nodelay == pb->kcp.nodelay && pa->kcp.interval_ms == pb->kcp.interval_ms &&
 	       pa->kcp.resend == pb->kcp.resend && pa->kcp.nc == pb->kcp.nc &&
@@ -2004,7 +2473,7 @@ void config_print(const struct config *c, FILE *f)
 
 	fprintf(f, "# %s as understood, defaults filled in\n[Interface]\n", c->file);
 	config_print_kv(f, "Name", "%s", c->ifname);
-	config_print_kv(f, "Mode", "compat");
+	config_print_kv(f, "Mode", "%s", c->mode == CONFIG_MODE_SECURE ? "secure" : "compat");
 	if (c->listen)
 		config_print_kv(f, "ListenPort", "%u", c->listen_port);
 	else
@@ -2016,11 +2485,20 @@ void config_print(const struct config *c, FILE *f)
 	else
 		config_print_kv(f, "MTU", "%u", c->mtu);
 	config_print_kv(f, "UDPMTU", "%u", c->udp_mtu);
-	config_print_kv(f, "Crypt", "%s", crypt_method_name(c->crypt));
-	if (c->key_file != NULL)
-		config_print_kv(f, "KeyFile", "%s", c->key_file);
-	else if (c->key != NULL)
-		config_print_kv(f, "Key", "(set)");
+	if (c->mode == CONFIG_MODE_SECURE) {
+		if (c->private_key_file != NULL)
+			config_print_kv(f, "PrivateKeyFile", "%s", c->private_key_file);
+		else if (c->has_private_key)
+			config_print_kv(f, "PrivateKey", "(set)");
+		config_print_kv(f, "Cipher", "%s", config_cipher_names[c->aead]);
+		config_print_kv(f, "Obfuscate", "%s", c->obfuscate ? "yes" : "no");
+	} else {
+		config_print_kv(f, "Crypt", "%s", crypt_method_name(c->crypt));
+		if (c->key_file != NULL)
+			config_print_kv(f, "KeyFile", "%s", c->key_file);
+		else if (c->key != NULL)
+			config_print_kv(f, "Key", "(set)");
+	}
 	config_print_fec(f, c->fec_data, c->fec_parity);
 	config_print_kv(f, "Profile", "%s", c->profile);
 	if (config_is_manual(c->profile))
@@ -2050,6 +2528,16 @@ void config_print(const struct config *c, FILE *f)
 
 		fprintf(f, "\n[Peer]\n");
 		config_print_kv(f, "Name", "%s", p->name);
+		if (p->has_public_key) {
+			char b64[KC_KEY_BASE64_LEN + 1];
+
+			kc_key_to_base64(p->public_key, b64);
+			config_print_kv(f, "PublicKey", "%s", b64);
+		}
+		if (p->psk_file != NULL)
+			config_print_kv(f, "PresharedKeyFile", "%s", p->psk_file);
+		else if (p->has_psk)
+			config_print_kv(f, "PresharedKey", "(set)");
 		if (p->endpoint != NULL)
 			config_print_kv(f, "Endpoint", "%s", p->endpoint);
 		for (size_t j = 0; j < p->nallowed; j++)

@@ -6,8 +6,8 @@
  * defaults filled in, so callers never redo it. Nothing here touches the network: Endpoint
  * names are resolved and the passphrase is stretched (PBKDF2) by the daemon at start-up.
  *
- * Peers are keyed by name today (compat mode: one shared passphrase is the only
- * authentication); secure mode will add a per-peer public key to struct config_peer. */
+ * Secure mode (the default) gives each peer a public key and the interface a private key;
+ * compat mode (kcp-go peers) has one shared passphrase as its only authentication. */
 #ifndef DAEMON_CONFIG_H
 #define DAEMON_CONFIG_H
 
@@ -29,8 +29,11 @@ struct session_params;
 #define CONFIG_USER_FALLBACK  "nobody" /* User when none is given and there is no kcpvpn */
 
 enum config_mode {
-	CONFIG_MODE_COMPAT /* kcp-go framing, one shared passphrase ("secure" comes later) */
+	CONFIG_MODE_SECURE, /* the default: per-peer keys, Noise IKpsk2, AEAD, replay window */
+	CONFIG_MODE_COMPAT  /* kcp-go framing, one shared passphrase, no authentication of peers */
 };
+
+#define CONFIG_KEY_LEN 32 /* Curve25519 keys and pre-shared keys */
 
 /* LogLevel, in the order of the daemon's log levels: error shows the least. */
 enum config_log_level {
@@ -69,6 +72,15 @@ struct config_peer {
 	const char *profile;	       /* static: "fast3", ..., or "manual" */
 	struct kcp_params kcp;	       /* nodelay, interval_ms, resend, nc, snd_wnd, rcv_wnd */
 	uint64_t rate_bps;	       /* 0 = no limit */
+	/* Secure mode: PublicKey (required there), PresharedKey or PresharedKeyFile (optional;
+	 * config_load() reads the file into psk). Refused in compat mode. */
+	uint8_t public_key[CONFIG_KEY_LEN];
+	bool has_public_key;
+	int public_key_line;
+	uint8_t psk[CONFIG_KEY_LEN];
+	bool has_psk;
+	char *psk_file;
+	int psk_line;
 };
 
 struct config {
@@ -81,7 +93,7 @@ struct config {
 	size_t naddrs;
 	unsigned mtu;	  /* TUN MTU, 0 = auto: see config_tun_mtu() */
 	unsigned udp_mtu; /* largest UDP payload sent */
-	enum crypt_method crypt;
+	enum crypt_method crypt; /* the session's: Crypt, or CRYPT_NULL in secure mode */
 	char *key;	/* the passphrase (never printed or logged), NULL for none/null */
 	char *key_file; /* KeyFile as written, or NULL; config_load() reads it into key */
 	int key_line;	/* line of Key or KeyFile, 0 if neither */
@@ -108,6 +120,14 @@ struct config {
 	bool user_fallback; /* no User and no CONFIG_USER_DEFAULT account: the fallback */
 	uid_t uid;
 	gid_t gid;
+	/* Secure mode: PrivateKey or PrivateKeyFile (one is required there; config_load() reads
+	 * the file into private_key), Cipher and Obfuscate. Refused in compat mode. */
+	uint8_t private_key[CONFIG_KEY_LEN];
+	bool has_private_key;
+	char *private_key_file;
+	int private_key_line;
+	unsigned aead;	/* SEC_AEAD_CHACHAPOLY (default) or SEC_AEAD_AES256GCM */
+	bool obfuscate; /* Obfuscate = yes */
 	struct config_peer *peers; /* at least one */
 	size_t npeers;
 };
@@ -115,31 +135,37 @@ struct config {
 /* Parses `len` bytes of `buf` read from `file` (used in messages and for the default Name).
  * Returns 0 and a new *out (free with config_free()), or -EINVAL and a malloc'ed *errs with one
  * "file:line: Key: message\n" line per error (all of them, in line order), or -ENOMEM.
- * A KeyFile is not read here (see config_load()). */
+ * KeyFile, PrivateKeyFile and PresharedKeyFile are not read here (see config_load()). */
 int config_parse(const char *file, const char *buf, size_t len, struct config **out, char **errs);
 
 /* Reads and parses `path`, resolves User and Group (defaults filled in) into uid and gid, then
- * reads the KeyFile (relative to the config's directory; refused when others have access to
- * it, or a group other than gid, or a group may write it). Returns as config_parse(), or
+ * reads the KeyFile, PrivateKeyFile and PresharedKeyFiles (relative to the config's
+ * directory; refused when others have access to one, or a group other than gid, or a group may
+ * write it) and checks that no peer holds our own public key. Returns as config_parse(), or
  * -errno when the config cannot be read, with a message naming the path in *errs. */
 int config_load(const char *path, struct config **out, char **errs);
 
-/* Frees c and wipes the passphrase. NULL is ignored. */
+/* Frees c and wipes the passphrase, the private key and the pre-shared keys. NULL is ignored. */
 void config_free(struct config *c);
 
-/* The TUN MTU in use: c->mtu, or for auto the largest IP packet that fits one KCP segment
- * (session_mss() of udp_mtu and crypt, with the FEC header reserved so FEC can be turned on
- * at run time). */
+/* The largest IP packet one KCP segment carries: session_mss() of what secure mode's layer
+ * (SEC_OVERHEAD) leaves of udp_mtu and of crypt, with the FEC header reserved so FEC can be
+ * turned on at run time. */
+int config_mss(const struct config *c);
+
+/* The TUN MTU in use: c->mtu, or config_mss() for auto. */
 unsigned config_tun_mtu(const struct config *c);
 
 /* Fills sp (after session_params_default()) with peer p's crypt, FEC, udp_mtu and KCP
- * parameters; not the key or conv. */
+ * parameters; not the key or conv. In secure mode the session runs under the secure layer:
+ * crypt "null", udp_mtu less SEC_OVERHEAD. */
 void config_peer_session(const struct config *c, const struct config_peer *p,
 			 struct session_params *sp);
 
 /* True when everything that shapes the session of peer pa in a and of pb in b is the same:
- * name, mode, crypt, passphrase, udp_mtu, FEC, KCP parameters and Endpoint. AllowedIPs,
- * keepalive and rate limit may change under a running session. */
+ * name, mode, crypt, passphrase, our private key, the peer's public and pre-shared keys,
+ * Cipher, Obfuscate, udp_mtu, FEC, KCP parameters and Endpoint. AllowedIPs, keepalive and
+ * rate limit may change under a running session. */
 bool config_peer_same(const struct config *a, const struct config_peer *pa, const struct config *b,
 		      const struct config_peer *pb);
 
@@ -149,7 +175,8 @@ bool config_peer_same(const struct config *a, const struct config_peer *pa, cons
 bool config_rate_parse(const char *text, uint64_t *rate_bps);
 
 /* Writes c as understood, defaults filled in, in config syntax that parses back to an equal
- * config; the passphrase is written as "(set)". */
+ * config once the secrets are put back: the passphrase, PrivateKey and PresharedKey are
+ * written as "(set)". */
 void config_print(const struct config *c, FILE *f);
 
 /* The key names the parser knows, in canonical spelling, NULL-terminated. */

@@ -1,6 +1,7 @@
 /* libFuzzer target: config_parse() on arbitrary files. Whatever parses must print as a config
- * that parses again and prints the same text (config_print() round trip), and every peer must
- * be the same session in both; whatever is refused must come with at least one message. */
+ * that parses again (with the secret keys put back) and prints the same text (config_print()
+ * round trip), and every peer must be the same session in both; whatever is refused must come
+ * with at least one message. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "daemon/config.h"
+#include "kcpcore/keys.h"
 #include "kcpcore/session.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -26,10 +28,45 @@ static char *fuzz_print(const struct config *c)
 	return s;
 }
 
+/* The printed text of c with the "PrivateKey = (set)" and "PresharedKey = (set)" lines given
+ * c's keys again, so that it parses to the same keys. */
+static char *fuzz_keys_back(const struct config *c, const char *printed)
+{
+	const char *line = printed, *nl;
+	char *s = NULL, b64[KC_KEY_BASE64_LEN + 1];
+	size_t n = 0, peer = 0;
+	FILE *f = open_memstream(&s, &n);
+
+	if (f == NULL)
+		abort();
+	for (; *line != '\0'; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (nl == NULL)
+			abort(); /* config_print() ends every line */
+		if (strncmp(line, "PrivateKey = (set)\n", 19) == 0) {
+			kc_key_to_base64(c->private_key, b64);
+			fprintf(f, "PrivateKey = %s\n", b64);
+		} else if (strncmp(line, "PresharedKey = (set)\n", 21) == 0) {
+			while (peer < c->npeers &&
+			       !(c->peers[peer].has_psk && c->peers[peer].psk_file == NULL))
+				peer++;
+			if (peer == c->npeers)
+				abort();
+			kc_key_to_base64(c->peers[peer++].psk, b64);
+			fprintf(f, "PresharedKey = %s\n", b64);
+		} else {
+			fwrite(line, 1, (size_t)(nl - line) + 1, f);
+		}
+	}
+	if (fclose(f) != 0)
+		abort();
+	return s;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct config *a = NULL, *b = NULL;
-	char *errs = NULL, *pa, *pb;
+	char *errs = NULL, *pa, *pb, *keyed;
 	struct session_params sp;
 	int rc;
 
@@ -43,10 +80,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	pa = fuzz_print(a);
-	if (config_parse("/etc/kcpvpnd/fuzz0.conf", pa, strlen(pa), &b, &errs) != 0) {
-		fprintf(stderr, "printed config refused:\n%s---\n%s", errs, pa);
+	keyed = fuzz_keys_back(a, pa);
+	if (config_parse("/etc/kcpvpnd/fuzz0.conf", keyed, strlen(keyed), &b, &errs) != 0) {
+		fprintf(stderr, "printed config refused:\n%s---\n%s", errs, keyed);
 		abort();
 	}
+	free(keyed);
 	pb = fuzz_print(b);
 	if (strcmp(pa, pb) != 0 || a->npeers != b->npeers || config_tun_mtu(a) != config_tun_mtu(b))
 		abort();
