@@ -14,6 +14,7 @@
 #include "log.h"
 #include "priv.h"
 #include "kcpcore/error.h"
+#include "kcpcore/keys.h"
 
 static json_t *prefix_json(int family, const uint8_t *addr, unsigned cidr)
 {
@@ -48,6 +49,70 @@ static void fec_str(char *buf, size_t len, unsigned d, unsigned p)
 		snprintf(buf, len, "off");
 	else
 		snprintf(buf, len, "%u:%u", d, p);
+}
+
+static json_t *key_json(const uint8_t *key)
+{
+	char b64[45];
+
+	kc_key_to_base64(key, b64);
+	return json_string(b64);
+}
+
+/* Secure mode's view of a peer: its key, the handshake and keypair, what it told us. */
+static json_t *peer_secure_json(const struct peer *p, uint32_t now)
+{
+	struct sec_peer_stats st;
+	struct sec_params rp;
+	json_t *o = json_object();
+	char fec[16];
+
+	sec_peer_get_stats(p->sp, now, &st);
+	json_object_set_new(o, "public_key", key_json(sec_peer_public_key(p->sp)));
+	json_object_set_new(o, "preshared_key", json_boolean(p->cfg != NULL && p->cfg->has_psk));
+	json_object_set_new(o, "handshake_s_ago", st.handshake_done
+							 ? json_integer(st.last_handshake_age_ms / 1000)
+							 : json_null());
+	json_object_set_new(o, "keypair", json_boolean(st.has_keypair));
+	json_object_set_new(o, "keypair_age_s", st.has_keypair
+						    ? json_integer(st.keypair_age_ms / 1000)
+						    : json_null());
+	json_object_set_new(o, "send_counter", json_integer((json_int_t)st.send_counter));
+	json_object_set_new(o, "handshakes_tx", json_integer((json_int_t)st.handshakes_tx));
+	json_object_set_new(o, "handshakes_rx", json_integer((json_int_t)st.handshakes_rx));
+	json_object_set_new(o, "handshakes_done", json_integer((json_int_t)st.handshakes_done));
+	json_object_set_new(o, "rekeys", json_integer((json_int_t)st.rekeys));
+	json_object_set_new(o, "cookies_rx", json_integer((json_int_t)st.cookies_rx));
+	json_object_set_new(o, "replayed", json_integer((json_int_t)st.replayed));
+	json_object_set_new(o, "drop_no_key", json_integer((json_int_t)p->st.drop_no_key));
+	if (sec_peer_remote(p->sp, &rp)) {
+		char epoch[24];
+
+		snprintf(epoch, sizeof(epoch), "%016llx", (unsigned long long)rp.epoch);
+		fec_str(fec, sizeof(fec), rp.fec_data, rp.fec_parity);
+		json_object_set_new(o, "remote", json_pack("{ss ss si si si}", "epoch", epoch,
+							   "fec", fec,
+							   "udp_mtu", (int)rp.udp_mtu, "snd_wnd",
+							   (int)rp.snd_wnd, "rcv_wnd", (int)rp.rcv_wnd));
+	}
+	return o;
+}
+
+static json_t *secure_drops_json(const struct sec_dev *sd)
+{
+	struct sec_dev_stats st;
+
+	sec_dev_get_stats(sd, &st);
+	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI}", "short", (json_int_t)st.rx_short,
+			 "bad_type", (json_int_t)st.rx_bad_type, "bad_mac1",
+			 (json_int_t)st.rx_bad_mac1, "cookies_sent", (json_int_t)st.rx_cookie_sent,
+			 "bad_mac2", (json_int_t)st.rx_bad_mac2, "unknown_index",
+			 (json_int_t)st.rx_unknown_index, "unknown_peer",
+			 (json_int_t)st.rx_unknown_peer, "auth", (json_int_t)st.rx_auth, "replay",
+			 (json_int_t)st.rx_replay, "timestamp_replay",
+			 (json_int_t)st.rx_timestamp_replay, "ratelimited",
+			 (json_int_t)st.rx_ratelimited, "under_load_s",
+			 (json_int_t)st.under_load_sec);
 }
 
 static json_t *peer_status_json(const struct peer *p, uint32_t now)
@@ -114,6 +179,8 @@ static json_t *peer_status_json(const struct peer *p, uint32_t now)
 	json_object_set_new(o, "keepalives_tx", json_integer((json_int_t)p->st.keepalives_tx));
 	json_object_set_new(o, "keepalives_rx", json_integer((json_int_t)p->st.keepalives_rx));
 	json_object_set_new(o, "allowed_ips", peer_allowed_json(p));
+	if (p->sp != NULL)
+		json_object_set_new(o, "secure", peer_secure_json(p, now));
 	return o;
 }
 
@@ -132,18 +199,30 @@ static int cmd_status(void *ctx, const json_t *req, json_t *reply, struct contro
 							 c->addrs[i].cidr));
 	fec_str(fec, sizeof(fec), c->fec_data, c->fec_parity);
 	json_object_set_new(itf, "name", json_string(d->ifname));
-	json_object_set_new(itf, "mode", json_string("compat"));
+	json_object_set_new(itf, "mode", json_string(c->mode == CONFIG_MODE_SECURE ? "secure"
+										  : "compat"));
+	if (d->w->sec != NULL) {
+		json_object_set_new(itf, "public_key", key_json(sec_dev_public_key(d->w->sec)));
+		json_object_set_new(itf, "cipher",
+				    json_string(c->aead == SEC_AEAD_AES256GCM ? "aes-256-gcm"
+									      : "chacha20-poly1305"));
+		json_object_set_new(itf, "obfuscate", json_boolean(c->obfuscate));
+		json_object_set_new(itf, "secure_drops", secure_drops_json(d->w->sec));
+	}
 	json_object_set_new(itf, "listen_port", c->listen ? json_integer(c->listen_port)
 							 : json_null());
 	json_object_set_new(itf, "mtu", json_integer(d->tun_mtu));
 	json_object_set_new(itf, "udp_mtu", json_integer(c->udp_mtu));
-	json_object_set_new(itf, "crypt", json_string(crypt_method_name(c->crypt)));
+	json_object_set_new(itf, "crypt", json_string(c->mode == CONFIG_MODE_SECURE
+							      ? "secure"
+							      : crypt_method_name(c->crypt)));
 	json_object_set_new(itf, "fec", json_string(fec));
 	json_object_set_new(itf, "profile", json_string(c->profile));
 	json_object_set_new(itf, "rate_limit_bps", json_integer((json_int_t)c->rate_bps));
 	json_object_set_new(itf, "addresses", addrs);
 	json_object_set_new(itf, "uptime_s", json_integer((now - d->start_ms) / 1000));
-	drops = json_pack("{sI sI sI sI sI sI sI sI sI}", "no_route",
+	drops = json_pack("{sI sI sI sI sI sI sI sI sI sI}", "secure",
+			  (json_int_t)d->w->st.drop_secure, "no_route",
 			  (json_int_t)d->w->st.drop_no_route, "no_session",
 			  (json_int_t)d->w->st.drop_no_session, "not_ip",
 			  (json_int_t)d->w->st.drop_not_ip, "auth", (json_int_t)d->w->st.drop_auth,
@@ -334,8 +413,7 @@ static int cmd_tune(void *ctx, const json_t *req, json_t *reply, struct control_
 			continue;
 		if (tune_parse(set, p, &t, err) < 0)
 			return -1;
-		if (t.fec && t.fec_data > 0 &&
-		    session_mss(d->cfg->udp_mtu, d->cfg->crypt, true) < (int)d->tun_mtu)
+		if (t.fec && t.fec_data > 0 && config_mss(d->cfg) < (int)d->tun_mtu)
 			return tune_bad(err, "fec",
 					"the interface MTU leaves no room for the FEC header; lower MTU "
 					"or use MTU = auto");

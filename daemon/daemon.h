@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "kcpcore/secure.h"
 #include "kcpcore/session.h"
 
 struct config;
@@ -37,6 +38,7 @@ struct peer_stats {
 	uint64_t drop_send;                /* session refused the packet (queue full) */
 	uint64_t keepalives_tx, keepalives_rx;
 	uint64_t sessions;                 /* sessions created for this peer */
+	uint64_t drop_no_key;              /* secure: datagrams with no keypair to leave with */
 };
 
 /* Live settings from kcpctl tune, kept so that every new session of the peer gets them too. */
@@ -53,6 +55,7 @@ struct peer {
 	const struct config_peer *cfg; /* the current config's entry */
 	char name[40];
 	struct session *s;             /* NULL until a session exists */
+	struct sec_peer *sp;           /* secure mode: keys and handshakes (NULL in compat) */
 	uint32_t conv;
 	struct sockaddr_in6 addr;      /* endpoint: configured, or learned from the last datagram */
 	bool has_addr;
@@ -77,6 +80,8 @@ struct worker {
 	int tun_fd, udp_fd;
 	struct event *ev_tun, *ev_udp, *ev_timer;
 	struct crypt *open_crypt;       /* compat: every peer shares the cipher and key */
+	struct sec_dev *sec;            /* secure mode: our static key, indices, cookies */
+	uint32_t now_ms;                /* of the callback running (sealing needs it) */
 	uint8_t key[CRYPT_KEY_LEN];
 	struct peer **peers;
 	unsigned npeers;
@@ -97,6 +102,7 @@ struct worker {
 		uint64_t udp_rx, udp_tx, udp_tx_err, udp_tx_full, tun_rx, tun_tx, tun_tx_err;
 		uint64_t drop_no_route, drop_no_session, drop_not_ip, drop_no_buffer;
 		uint64_t drop_unknown_sender, drop_auth, drop_parity_no_session, drop_kcp;
+		uint64_t drop_secure; /* refused by the secure layer (see sec_dev_stats) */
 	} st;
 };
 
@@ -119,6 +125,8 @@ struct daemon {
 
 /* Milliseconds of a monotonic clock, wrapping at 2^32 (what libkcpcore expects). */
 uint32_t daemon_now_ms(void);
+/* Nanoseconds of the real-time clock (handshake timestamps). */
+uint64_t daemon_wall_ns(void);
 
 /* worker.c */
 int worker_init(struct worker *w, struct daemon *d, int tun_fd, int udp_fd);
@@ -130,6 +138,8 @@ void worker_flush_udp(struct worker *w);
 struct peer *peer_new(struct worker *w, const struct config_peer *cfg);
 void peer_free(struct peer *p);
 int peer_start_session(struct peer *p, uint32_t conv, uint32_t now);
+/* Secure mode: a handshake completed; starts the KCP session its epochs name if needed. */
+void peer_established(struct peer *p, bool remote_restarted, uint32_t now);
 void peer_end_session(struct peer *p);
 /* Does the peer's timed work (session update, keepalive, dead-session handling). */
 void peer_service(struct peer *p, uint32_t now);

@@ -220,9 +220,12 @@ int main(int argc, char **argv)
 	priv_check_reload(d.config_path);
 	if (!foreground && daemon(0, 0) < 0)
 		fatal("cannot detach");
-	log_notice("started interface=%s mtu=%u udp_port=%u peers=%zu crypt=%s mode=compat",
+	log_notice("started interface=%s mtu=%u udp_port=%u peers=%zu crypt=%s mode=%s",
 		   d.ifname, d.tun_mtu, d.cfg->listen ? d.cfg->listen_port : 0, d.cfg->npeers,
-		   crypt_method_name(d.cfg->crypt));
+		   d.cfg->mode == CONFIG_MODE_SECURE
+			   ? (d.cfg->aead == SEC_AEAD_AES256GCM ? "aes-256-gcm" : "chacha20-poly1305")
+			   : crypt_method_name(d.cfg->crypt),
+		   d.cfg->mode == CONFIG_MODE_SECURE ? "secure" : "compat");
 	notify_ready();
 	event_base_dispatch(d.base);
 	notify_stopping();

@@ -33,7 +33,9 @@ static uint32_t peer_timeout_ms(const struct peer *p)
 									     : PEER_TIMEOUT_MS;
 }
 
-/* Session output: one datagram for this peer's endpoint, into the worker's send batch. */
+/* Session output: one datagram for this peer's endpoint, into the worker's send batch. In
+ * secure mode it is sealed here, in place (the session left the room); without a keypair it
+ * is dropped (KCP sends it again) and the secure layer asks for a handshake. */
 static void peer_output(struct pkt *pk, void *user)
 {
 	struct peer *p = user;
@@ -44,6 +46,20 @@ static void peer_output(struct pkt *pk, void *user)
 		pool_put(w->pool, pk);
 		return;
 	}
+	if (p->sp != NULL) {
+		int n;
+
+		pk->off = (uint16_t)(pk->off - SEC_HEADER_LEN);
+		if (pkt_tailroom(pk) < SEC_TAG_LEN ||
+		    (n = sec_seal(p->sp, pkt_data(pk), pk->len, w->now_ms)) < 0) {
+			p->st.drop_no_key++;
+			pool_put(w->pool, pk);
+			return;
+		}
+		pk->len = (uint16_t)n;
+		if (p->s != NULL) /* RateLimit counts what the secure layer adds too */
+			kcp_rate_charge(session_kcp(p->s), SEC_OVERHEAD);
+	}
 	if (w->out_n == WORKER_BATCH)
 		worker_flush_udp(w);
 	i = w->out_n++;
@@ -51,6 +67,56 @@ static void peer_output(struct pkt *pk, void *user)
 	w->out_addr[i] = p->addr;
 	w->out_iov[i].iov_base = pkt_data(pk);
 	w->out_iov[i].iov_len = pk->len;
+}
+
+static uint64_t peer_random64(void)
+{
+	uint64_t x = 0;
+
+	while (x == 0)
+		if (getrandom(&x, sizeof(x), 0) != sizeof(x))
+			x = ((uint64_t)random() << 32) ^ (uint64_t)random();
+	return x;
+}
+
+/* What we tell the peer about our side in the handshake. */
+static void peer_secure_local(struct peer *p, uint64_t epoch)
+{
+	const struct config *c = p->w->d->cfg;
+	const struct config_peer *cp = p->cfg;
+	struct sec_params lp;
+
+	memset(&lp, 0, sizeof(lp));
+	lp.epoch = epoch;
+	lp.udp_mtu = (uint16_t)c->udp_mtu;
+	lp.fec_data = (uint8_t)(p->tune.fec ? p->tune.fec_data : cp->fec_data);
+	lp.fec_parity = (uint8_t)(p->tune.fec ? p->tune.fec_parity : cp->fec_parity);
+	lp.nodelay = (uint8_t)cp->kcp.nodelay;
+	lp.interval_ms = (uint16_t)cp->kcp.interval_ms;
+	lp.resend = (uint8_t)cp->kcp.resend;
+	lp.nc = cp->kcp.nc;
+	lp.snd_wnd = (uint16_t)cp->kcp.snd_wnd;
+	lp.rcv_wnd = (uint16_t)cp->kcp.rcv_wnd;
+	lp.aead = (enum sec_aead)c->aead;
+	sec_peer_set_local(p->sp, &lp);
+}
+
+static int peer_secure_init(struct peer *p)
+{
+	const struct config_peer *cp = p->cfg;
+	int err;
+
+	p->sp = sec_peer_new(p->w->sec, cp->public_key, cp->has_psk ? cp->psk : NULL, p, &err);
+	if (p->sp == NULL) {
+		log_warnx("cannot add peer=%s: %s", p->name, kc_strerror(err));
+		return err;
+	}
+	peer_secure_local(p, peer_random64());
+	if (p->has_addr) {
+		sec_peer_set_endpoint(p->sp, &p->addr, sizeof(p->addr));
+		sec_peer_want_handshake(p->sp); /* a client brings its tunnel up at once */
+	}
+	return 0;
 }
 
 struct peer *peer_new(struct worker *w, const struct config_peer *cfg)
@@ -77,6 +143,10 @@ struct peer *peer_new(struct worker *w, const struct config_peer *cfg)
 			}
 			p->initiator = true;
 			p->state = PEER_CONNECTING;
+		}
+		if (w->sec != NULL && peer_secure_init(p) < 0) {
+			free(p);
+			return NULL;
 		}
 	} else {
 		snprintf(p->name, sizeof(p->name), "(unidentified)");
@@ -114,6 +184,7 @@ void peer_free(struct peer *p)
 	if (p == NULL)
 		return;
 	peer_end_session(p);
+	sec_peer_free(p->sp);
 	free(p);
 }
 
@@ -144,6 +215,25 @@ int peer_start_session(struct peer *p, uint32_t conv, uint32_t now)
 		p->state = PEER_CONNECTING;
 	log_debug("session start peer=%s conv=0x%08x", p->name, conv);
 	return 0;
+}
+
+void peer_established(struct peer *p, bool remote_restarted, uint32_t now)
+{
+	uint32_t conv = sec_peer_conv(p->sp);
+	struct sec_params rp;
+	char abuf[64];
+
+	if (p->s != NULL && p->conv == conv)
+		return; /* a new keypair for the same KCP session: nothing else changes */
+	if (peer_start_session(p, conv, now) < 0)
+		return;
+	p->state = PEER_UP;
+	if (sec_peer_remote(p->sp, &rp) && rp.udp_mtu != p->w->d->cfg->udp_mtu)
+		log_notice("peer=%s has UDPMTU %u, we have %u", p->name, rp.udp_mtu,
+			   p->w->d->cfg->udp_mtu);
+	log_info("session up peer=%s endpoint=%s conv=0x%08x%s", p->name,
+		 udp_addr_str(&p->addr, abuf, sizeof(abuf)), conv,
+		 remote_restarted && p->st.sessions > 1 ? " (peer restarted)" : "");
 }
 
 int peer_apply_tune(struct peer *p)
@@ -195,8 +285,35 @@ static uint32_t peer_new_conv(void)
 	return conv;
 }
 
+/* Secure mode's timed work: handshakes and keys first, then the session as in compat mode,
+ * except that a dead session restarts through a new epoch and handshake, not a new conv. */
+static void peer_service_secure(struct peer *p, uint32_t now)
+{
+	sec_peer_service(p->sp, now, daemon_wall_ns());
+	if (p->s == NULL)
+		return;
+	if (p->keepalive_ms != 0 && (int32_t)(now - p->next_keepalive_ms) >= 0)
+		peer_send_keepalive(p, now);
+	session_update(p->s, now);
+	if (p->state == PEER_UP && now - p->last_rx_ms > peer_timeout_ms(p)) {
+		p->state = p->has_addr ? PEER_CONNECTING : PEER_DOWN;
+		log_notice("peer down peer=%s silent_ms=%u", p->name, now - p->last_rx_ms);
+	}
+	if (kcp_dead(session_kcp(p->s))) {
+		log_notice("session restart peer=%s conv=0x%08x reason=dead_link", p->name,
+			   p->conv);
+		peer_end_session(p);
+		sec_peer_new_epoch(p->sp, peer_random64());
+		sec_peer_service(p->sp, now, daemon_wall_ns());
+	}
+}
+
 void peer_service(struct peer *p, uint32_t now)
 {
+	if (p->sp != NULL) {
+		peer_service_secure(p, now);
+		return;
+	}
 	if (p->initiator && p->s == NULL && p->has_addr)
 		peer_start_session(p, peer_new_conv(), now);
 	if (p->s == NULL)
@@ -230,6 +347,19 @@ bool peer_due(const struct peer *p, uint32_t now, uint32_t *due)
 	bool have = false;
 	uint32_t t;
 
+	if (p->sp != NULL) {
+		if (sec_peer_check(p->sp, now, &t))
+			due_min(&have, due, t);
+		if (p->s == NULL)
+			return have;
+		if (session_check(p->s, now, &t))
+			due_min(&have, due, t);
+		if (p->keepalive_ms != 0)
+			due_min(&have, due, p->next_keepalive_ms);
+		if (p->state == PEER_UP)
+			due_min(&have, due, p->last_rx_ms + peer_timeout_ms(p) + 1);
+		return have;
+	}
 	if (p->initiator && p->s == NULL && p->has_addr) {
 		*due = now;
 		return true;

@@ -37,6 +37,13 @@ static const char *reload_needs_restart(const struct config *a, const struct con
 		return "ControlSocket";
 	if (a->uid != b->uid || a->gid != b->gid)
 		return "User/Group";
+	if (a->has_private_key != b->has_private_key ||
+	    memcmp(a->private_key, b->private_key, sizeof(a->private_key)) != 0)
+		return "PrivateKey";
+	if (a->aead != b->aead)
+		return "Cipher";
+	if (a->obfuscate != b->obfuscate)
+		return "Obfuscate";
 	return NULL;
 }
 
@@ -82,6 +89,14 @@ static void reload_routes(struct daemon *d, const struct config_peer *old,
 	}
 }
 
+static bool reload_kept(struct peer **peers, size_t n, const struct peer *p)
+{
+	for (size_t i = 0; peers != NULL && i < n; i++)
+		if (peers[i] == p)
+			return true;
+	return false;
+}
+
 int daemon_reload(struct daemon *d)
 {
 	struct worker *w = d->w;
@@ -117,13 +132,18 @@ int daemon_reload(struct daemon *d)
 	heap = calloc(fresh->npeers + WORKER_ORPHANS, sizeof(*heap));
 	if (aips == NULL || peers == NULL || heap == NULL)
 		goto fail;
+	for (size_t i = 0; i < fresh->npeers; i++)
+		for (unsigned j = 0; j < w->npeers && peers[i] == NULL; j++)
+			if (strcmp(w->peers[j]->name, fresh->peers[i].name) == 0 &&
+			    config_peer_same(d->cfg, w->peers[j]->cfg, fresh, &fresh->peers[i]))
+				peers[i] = w->peers[j];
+	/* secure mode: the public keys of peers on their way out are free for the new ones */
+	for (unsigned j = 0; j < w->npeers; j++)
+		if (w->peers[j]->sp != NULL && !reload_kept(peers, fresh->npeers, w->peers[j]))
+			sec_peer_unlist(w->peers[j]->sp);
 	for (size_t i = 0; i < fresh->npeers; i++) {
 		const struct config_peer *np = &fresh->peers[i];
 
-		for (unsigned j = 0; j < w->npeers && peers[i] == NULL; j++)
-			if (strcmp(w->peers[j]->name, np->name) == 0 &&
-			    config_peer_same(d->cfg, w->peers[j]->cfg, fresh, np))
-				peers[i] = w->peers[j];
 		if (peers[i] == NULL && (peers[i] = peer_new(w, np)) == NULL)
 			goto fail;
 		for (size_t k = 0; k < np->nallowed; k++)
@@ -207,6 +227,9 @@ fail:
 		if (!old)
 			peer_free(peers[i]);
 	}
+	for (unsigned j = 0; j < w->npeers; j++)
+		if (w->peers[j]->sp != NULL && sec_peer_relist(w->peers[j]->sp) < 0)
+			log_warnx("peer=%s: its key is taken (a bug)", w->peers[j]->name);
 	allowedips_free(aips);
 	free(peers);
 	free(heap);

@@ -36,6 +36,14 @@ uint32_t daemon_now_ms(void)
 	return (uint32_t)((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
 }
 
+uint64_t daemon_wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* ---- timer heap, by due time (wraparound-aware) ---- */
 
 static bool heap_before(const struct peer *a, const struct peer *b)
@@ -156,6 +164,37 @@ void worker_flush_udp(struct worker *w)
 	for (unsigned i = 0; i < w->out_n; i++)
 		pool_put(w->pool, w->out_pkts[i]);
 	w->out_n = 0;
+}
+
+/* Secure mode: a handshake packet or keepalive to send, copied into the batch. */
+static void worker_sec_output(void *user, struct sec_peer *sp, const void *addr, size_t addr_len,
+			      const uint8_t *pkt, size_t len)
+{
+	struct worker *w = user;
+	struct pkt *pk;
+	unsigned i;
+
+	(void)sp;
+	if (addr_len != sizeof(struct sockaddr_in6))
+		return;
+	pk = pool_get(w->pool);
+	if (pk == NULL) {
+		w->st.drop_no_buffer++;
+		return;
+	}
+	if (len > pkt_tailroom(pk)) {
+		pool_put(w->pool, pk);
+		return;
+	}
+	memcpy(pkt_data(pk), pkt, len);
+	pk->len = (uint16_t)len;
+	if (w->out_n == WORKER_BATCH)
+		worker_flush_udp(w);
+	i = w->out_n++;
+	w->out_pkts[i] = pk;
+	memcpy(&w->out_addr[i], addr, sizeof(w->out_addr[i]));
+	w->out_iov[i].iov_base = pkt_data(pk);
+	w->out_iov[i].iov_len = pk->len;
 }
 
 /* ---- peers and orphans ---- */
@@ -317,6 +356,49 @@ static struct peer *worker_deliver(struct worker *w, struct peer *p, uint32_t no
 
 /* ---- UDP in ---- */
 
+/* Secure mode: the peer is whoever's keys open the datagram; it moves to where it came from. */
+static void worker_datagram_secure(struct worker *w, uint8_t *buf, size_t len,
+				   const struct sockaddr_in6 *from, uint32_t now)
+{
+	struct sec_peer *sp;
+	struct sec_events ev;
+	struct peer *p;
+	uint8_t *body;
+	size_t blen;
+	int rc;
+
+	rc = sec_input(w->sec, buf, len, from, sizeof(*from), now, daemon_wall_ns(), &sp, &body,
+		       &blen, &ev);
+	if (rc < 0) {
+		w->st.drop_secure++; /* counted by cause in the secure layer; no state kept */
+		return;
+	}
+	p = sec_peer_user(sp);
+	if (!p->has_addr || !udp_addr_equal(&p->addr, from)) {
+		char abuf[64];
+
+		if (p->has_addr)
+			log_info("peer=%s roamed to %s", p->name,
+				 udp_addr_str(from, abuf, sizeof(abuf)));
+		p->addr = *from;
+		p->has_addr = true;
+	}
+	p->last_rx_ms = now;
+	if (ev.established)
+		peer_established(p, ev.remote_restarted, now);
+	if (rc == SEC_IN_DATA && p->s != NULL) {
+		if (session_input_opened(p->s, body, blen, len, now) < 0)
+			w->st.drop_kcp++;
+		else if (p->state != PEER_UP)
+			p->state = PEER_UP;
+	}
+	if (p->s != NULL) {
+		p = worker_deliver(w, p, now);
+		session_update(p->s, now);
+	}
+	worker_schedule(w, p, now);
+}
+
 static void worker_datagram(struct worker *w, uint8_t *buf, size_t len,
 			    const struct sockaddr_in6 *from, uint32_t now)
 {
@@ -400,12 +482,17 @@ static void worker_udp_cb(evutil_socket_t fd, short what, void *arg)
 		msgs[i].msg_hdr.msg_iov = &iov[i];
 		msgs[i].msg_hdr.msg_iovlen = 1;
 	}
+	w->now_ms = now;
 	n = recvmmsg(fd, msgs, WORKER_BATCH, MSG_DONTWAIT, NULL);
 	for (int i = 0; i < n; i++) {
 		w->st.udp_rx++;
 		if (msgs[i].msg_hdr.msg_namelen != sizeof(struct sockaddr_in6))
 			continue;
-		worker_datagram(w, bufs[i], msgs[i].msg_len, &from[i], now);
+		from[i].sin6_flowinfo = 0; /* the address is an identity (cookies, roaming) */
+		if (w->sec != NULL)
+			worker_datagram_secure(w, bufs[i], msgs[i].msg_len, &from[i], now);
+		else
+			worker_datagram(w, bufs[i], msgs[i].msg_len, &from[i], now);
 	}
 	worker_flush_udp(w);
 	worker_arm(w, now);
@@ -421,6 +508,7 @@ static void worker_tun_cb(evutil_socket_t fd, short what, void *arg)
 	uint32_t now = daemon_now_ms();
 
 	(void)what;
+	w->now_ms = now;
 	for (int i = 0; i < WORKER_BATCH; i++) {
 		ssize_t n = read(fd, w->msg, sizeof(w->msg));
 		const uint8_t *src, *dst;
@@ -441,6 +529,11 @@ static void worker_tun_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		if (p->s == NULL) {
 			w->st.drop_no_session++;
+			if (p->sp != NULL && !sec_peer_ready(p->sp, now)) {
+				/* traffic for a peer without keys: ask for a handshake */
+				sec_peer_want_handshake(p->sp);
+				worker_schedule(w, p, now);
+			}
 			continue;
 		}
 		ippkt_clamp_mss(w->msg, (size_t)n, family == AF_INET ? w->mss_v4 : w->mss_v6);
@@ -476,6 +569,7 @@ static void worker_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	w->now_ms = now;
 	while (w->heap_len > 0 && (int32_t)(w->heap[0]->due_ms - now) <= 0) {
 		struct peer *p = w->heap[0];
 
@@ -518,7 +612,19 @@ int worker_init(struct worker *w, struct daemon *d, int tun_fd, int udp_fd)
 	w->pool = pool_new(pool_bufs, KC_HEADROOM + c->udp_mtu + 64, &err);
 	if (w->pool == NULL)
 		return err;
-	if (c->crypt != CRYPT_NULL) {
+	if (c->mode == CONFIG_MODE_SECURE) {
+		struct sec_dev_params dp;
+
+		memset(&dp, 0, sizeof(dp));
+		memcpy(dp.private_key, c->private_key, sizeof(dp.private_key));
+		dp.obfuscate = c->obfuscate;
+		dp.output = worker_sec_output;
+		dp.user = w;
+		w->sec = sec_dev_new(&dp, &err);
+		explicit_bzero(dp.private_key, sizeof(dp.private_key));
+		if (w->sec == NULL)
+			return err;
+	} else if (c->crypt != CRYPT_NULL) {
 		crypt_kdf_kcptun(c->key, strlen(c->key), w->key);
 		w->open_crypt = crypt_new(c->crypt, w->key, &err);
 		if (w->open_crypt == NULL)
@@ -576,5 +682,6 @@ void worker_fini(struct worker *w)
 	free(w->heap);
 	allowedips_free(w->aips);
 	crypt_free(w->open_crypt);
+	sec_dev_free(w->sec);
 	pool_free(w->pool);
 }

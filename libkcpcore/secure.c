@@ -77,6 +77,7 @@ struct sec_peer {
 
 	uint32_t last_rx_ms, sent_since_rx_ms, last_hs_done_ms;
 	bool sent_since_rx, hs_done;
+	bool listed; /* in the public key table (handshakes find it) */
 	struct sec_peer_stats st;
 };
 
@@ -551,6 +552,7 @@ struct sec_peer *sec_peer_new(struct sec_dev *d, const uint8_t pub[SEC_KEY_LEN],
 	sec_hash_label(p->cookie_key, SEC_LABEL_COOKIE, p->pub);
 	sec_hash_label(p->obf_key, SEC_LABEL_OBFUSCATE, p->pub);
 	key_put(d->keys, d->key_mask, p);
+	p->listed = true;
 	d->npeers++;
 	return p;
 }
@@ -593,10 +595,29 @@ void sec_peer_free(struct sec_peer *p)
 	sec_hs_clear(p);
 	for (int i = 0; i < 3; i++)
 		kp_clear(p->d, &p->kps[i]);
-	key_del(p->d, p);
+	if (p->listed)
+		key_del(p->d, p);
 	p->d->npeers--;
 	sec_wipe(p, sizeof(*p));
 	free(p);
+}
+
+void sec_peer_unlist(struct sec_peer *p)
+{
+	if (p->listed)
+		key_del(p->d, p);
+	p->listed = false;
+}
+
+int sec_peer_relist(struct sec_peer *p)
+{
+	if (p->listed)
+		return 0;
+	if (key_find(p->d, p->pub) != NULL)
+		return -EEXIST;
+	key_put(p->d->keys, p->d->key_mask, p); /* room was made when p was added */
+	p->listed = true;
+	return 0;
 }
 
 void *sec_peer_user(const struct sec_peer *p)

@@ -537,6 +537,18 @@ START_TEST(test_wrong_keys)
 	ck_assert_int_eq(err, -EEXIST);
 	ck_assert_ptr_null(sec_peer_new(S[0].d, other, NULL, NULL, &err));
 	ck_assert_int_eq(err, -EEXIST);
+	/* a reload replacing a peer: unlisted, its key is free; relisted only once free again */
+	{
+		struct sec_peer *n;
+
+		sec_peer_unlist(S[0].p);
+		n = sec_peer_new(S[0].d, other, NULL, NULL, &err);
+		ck_assert_ptr_nonnull(n);
+		ck_assert_int_eq(sec_peer_relist(S[0].p), -EEXIST);
+		sec_peer_free(n);
+		ck_assert_int_eq(sec_peer_relist(S[0].p), 0);
+		ck_assert_ptr_null(sec_peer_new(S[0].d, other, NULL, NULL, &err));
+	}
 	pair_free();
 }
 END_TEST

@@ -82,6 +82,12 @@ struct sec_peer *sec_peer_new(struct sec_dev *d, const uint8_t pub[SEC_KEY_LEN],
 /* Removes the peer from its device and wipes its keys. NULL is ignored. */
 void sec_peer_free(struct sec_peer *p);
 
+/* Takes the peer out of the public-key table (a reload about to replace it with a peer of the
+ * same key; its keypairs still work until freed), and puts it back (-EEXIST when another
+ * peer holds the key meanwhile). */
+void sec_peer_unlist(struct sec_peer *p);
+int sec_peer_relist(struct sec_peer *p);
+
 void *sec_peer_user(const struct sec_peer *p);
 const uint8_t *sec_peer_public_key(const struct sec_peer *p);
 
