@@ -473,13 +473,59 @@ static void kcpctl_print_interface(const json_t *ifc)
 			 kcpctl_num(ifc, "mtu", &mtu) && kcpctl_num(ifc, "udp_mtu", &udp)
 			     ? kcpctl_fmt("%.0f (udp %.0f)", mtu, udp)
 			     : kcpctl_cell(ifc, "mtu"));
-	kcpctl_table_add(&t, kcpctl_fmt("crypt"), kcpctl_cell(ifc, "crypt"));
+	if (json_is_string(json_object_get(ifc, "public_key"))) {
+		kcpctl_table_add(&t, kcpctl_fmt("public key"), kcpctl_cell(ifc, "public_key"));
+		kcpctl_table_add(&t, kcpctl_fmt("cipher"),
+				 json_is_true(json_object_get(ifc, "obfuscate"))
+				     ? kcpctl_fmt("%s, obfuscated",
+						  json_string_value(json_object_get(ifc, "cipher")))
+				     : kcpctl_cell(ifc, "cipher"));
+	} else {
+		kcpctl_table_add(&t, kcpctl_fmt("crypt"), kcpctl_cell(ifc, "crypt"));
+	}
 	kcpctl_table_add(&t, kcpctl_fmt("fec"), kcpctl_cell(ifc, "fec"));
 	kcpctl_table_add(&t, kcpctl_fmt("profile"), kcpctl_cell(ifc, "profile"));
 	kcpctl_table_add(&t, kcpctl_fmt("rate limit"), kcpctl_rate_cell(ifc, "rate_limit_bps"));
 	kcpctl_table_add(&t, kcpctl_fmt("addresses"), kcpctl_list_cell(ifc, "addresses"));
 	kcpctl_table_add(&t, kcpctl_fmt("uptime"), kcpctl_age_cell(ifc, "uptime_s"));
 	kcpctl_table_print(&t);
+}
+
+/* Secure mode: each peer's key and how fresh its keys are, as wg show tells it. */
+static void kcpctl_print_secure(const json_t *peers)
+{
+	struct kcpctl_table t = {.ncols = 5, .align = "llrrr"};
+	const json_t *p, *sec;
+	size_t i;
+
+	json_array_foreach(peers, i, p)
+	{
+		char *ago, *hs;
+
+		sec = json_object_get(p, "secure");
+		if (!json_is_object(sec))
+			continue;
+		if (t.nrows == 0)
+			kcpctl_table_add(&t, kcpctl_fmt("PEER"), kcpctl_fmt("PUBLIC KEY"),
+					 kcpctl_fmt("HANDSHAKE"), kcpctl_fmt("KEYS"),
+					 kcpctl_fmt("HANDSHAKES"));
+		if (json_is_integer(json_object_get(sec, "handshake_s_ago"))) {
+			ago = kcpctl_age_cell(sec, "handshake_s_ago");
+			hs = kcpctl_fmt("%s ago", ago);
+			free(ago);
+		} else {
+			hs = kcpctl_fmt("never");
+		}
+		kcpctl_table_add(&t, kcpctl_cell(p, "name"), kcpctl_cell(sec, "public_key"), hs,
+				 json_is_true(json_object_get(sec, "keypair"))
+				     ? kcpctl_age_cell(sec, "keypair_age_s")
+				     : kcpctl_fmt("none"),
+				 kcpctl_cell(sec, "handshakes_done"));
+	}
+	if (t.nrows > 0) {
+		putchar('\n');
+		kcpctl_table_print(&t);
+	}
 }
 
 static int cmd_status(struct kcpctl *k, int argc, char **argv)
@@ -518,6 +564,7 @@ static int cmd_status(struct kcpctl *k, int argc, char **argv)
 		    kcpctl_rate_cell(p, "rate_limit_bps"));
 	}
 	kcpctl_table_print(&t);
+	kcpctl_print_secure(peers);
 	json_decref(r);
 	return KCPCTL_EXIT_OK;
 }

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The main job: on a fresh Debian 12 machine, as root, installs what is missing, builds
 # kcpvpnd and brings up a tunnel between two network namespaces with the example settings
-# (compat mode, aes, FEC 10:3, profile fast3), then shows kcpctl status and traffic through
+# (secure mode with keys made by kcpctl genkey, FEC 10:3, profile fast3), then shows kcpctl status and traffic through
 # the tunnel: ping, and TCP (iperf3) with 5% packet loss on the underlying link.
 #
 #   ns kcpdemo-srv                               ns kcpdemo-cli
@@ -55,41 +55,45 @@ ip -n "$S" link set kcpdemo0 up
 ip -n "$C" link set kcpdemo1 up
 
 umask 077
-echo "demo passphrase $(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$tmp/kcp0.key"
+# secure mode (the default): a key pair for each side and a pre-shared key, made by kcpctl
+"$kcpctl" genkey >"$tmp/server.key"
+"$kcpctl" genkey >"$tmp/client.key"
+"$kcpctl" genpsk >"$tmp/kcp0.psk"
+server_pub=$("$kcpctl" pubkey <"$tmp/server.key")
+client_pub=$("$kcpctl" pubkey <"$tmp/client.key")
 cat >"$tmp/server.conf" <<CONF
 [Interface]
 Name = kcp0
-Mode = compat
 ListenPort = 4000
 Address = 10.9.0.1/24, fd00:9::1/64
-KeyFile = $tmp/kcp0.key
-Crypt = aes
+PrivateKeyFile = server.key
 FEC = 10:3
 Profile = fast3
 ControlSocket = $tmp/server.sock
 
 [Peer]
 Name = client
+PublicKey = $client_pub
+PresharedKeyFile = kcp0.psk
 AllowedIPs = 10.9.0.2/32, fd00:9::2/128
 CONF
 cat >"$tmp/client.conf" <<CONF
 [Interface]
 Name = kcp0
-Mode = compat
 Address = 10.9.0.2/24, fd00:9::2/64
-KeyFile = $tmp/kcp0.key
-Crypt = aes
+PrivateKeyFile = client.key
 FEC = 10:3
 Profile = fast3
 ControlSocket = $tmp/client.sock
 
 [Peer]
 Name = server
+PublicKey = $server_pub
+PresharedKeyFile = kcp0.psk
 Endpoint = 10.77.0.1:4000
 AllowedIPs = 10.9.0.0/24, fd00:9::/64
 PersistentKeepalive = 10
 CONF
-
 echo "== kcpvpnd -n: checking both configurations"
 "$kcpvpnd" -n -c "$tmp/server.conf"
 "$kcpvpnd" -n -c "$tmp/client.conf"
