@@ -160,20 +160,24 @@ check "the kcpvpn system account exists, without a login shell" \
 		[[ \$(cut -d: -f7 <<<\"\$ent\") == */nologin ]]"
 check "/etc/kcpvpnd exists" test -d /etc/kcpvpnd
 
-# The shipped examples: the client's has its key inline; the server's names a KeyFile, which
-# the test writes beside a copy (after a negative control without it).
+# The shipped examples: the compat one has its passphrase inline; the secure ones name a
+# PrivateKeyFile, which the test makes with the packaged kcpctl beside a copy of each (after a
+# negative control without it).
 ex=/usr/share/doc/kcpvpnd/examples
-check "kcpvpnd -n on the shipped kcp0-client.conf" \
-	bash -c "/usr/sbin/kcpvpnd -n -c $ex/kcp0-client.conf | grep -qx 'configuration OK'"
+check "kcpvpnd -n on the shipped kcp0-compat.conf" \
+	bash -c "/usr/sbin/kcpvpnd -n -c $ex/kcp0-compat.conf | grep -qx 'configuration OK'"
 work=$(mktemp -d "${TMPDIR:-/tmp}/kcp-pkg.$$.XXXX")
-sed "s|^KeyFile = .*|KeyFile = kcp0.key|" "$ex/kcp0-server.conf" >"$work/kcp0.conf"
-if /usr/sbin/kcpvpnd -n -c "$work/kcp0.conf" >"$work/nokey.out" 2>&1; then
+for name in kcp0-server kcp0-client; do
+	sed "s|^PrivateKeyFile = .*|PrivateKeyFile = kcp0.key|" "$ex/$name.conf" >"$work/$name.conf"
+done
+if /usr/sbin/kcpvpnd -n -c "$work/kcp0-server.conf" >"$work/nokey.out" 2>&1; then
 	fail "kcpvpnd -n accepted the server example without its key file"
 else
-	echo "correct horse battery staple" >"$work/kcp0.key"
-	chmod 600 "$work/kcp0.key"
-	check "kcpvpnd -n on the shipped kcp0-server.conf with the key file it names" \
-		bash -c "/usr/sbin/kcpvpnd -n -c '$work/kcp0.conf' | grep -qx 'configuration OK'"
+	(umask 077 && /usr/bin/kcpctl genkey >"$work/kcp0.key")
+	for name in kcp0-server kcp0-client; do
+		check "kcpvpnd -n on the shipped $name.conf with a key from kcpctl genkey" \
+			bash -c "/usr/sbin/kcpvpnd -n -c '$work/$name.conf' | grep -qx 'configuration OK'"
+	done
 fi
 rm -rf "$work"
 

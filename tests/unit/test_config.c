@@ -276,15 +276,18 @@ START_TEST(config_examples_parse)
 {
 	char *server = read_top("examples/kcp0-server.conf");
 	char *client = read_top("examples/kcp0-client.conf");
-	struct config *s = parse_ok(server), *c = parse_ok(client);
+	char *compat = read_top("examples/kcp0-compat.conf");
+	struct config *s = parse_ok(server), *c = parse_ok(client), *k = parse_ok(compat);
 
 	ck_assert_str_eq(s->ifname, "kcp0");
+	ck_assert_int_eq(s->mode, CONFIG_MODE_SECURE);
 	ck_assert(s->listen);
 	ck_assert_uint_eq(s->listen_port, 4000);
 	ck_assert_uint_eq(s->naddrs, 2);
-	ck_assert_str_eq(s->key_file, "/etc/kcpvpnd/kcp0.key");
+	ck_assert_str_eq(s->private_key_file, "/etc/kcpvpnd/kcp0.key");
 	ck_assert_uint_eq(s->npeers, 2);
 	ck_assert_str_eq(s->peers[0].name, "office");
+	ck_assert(s->peers[0].has_public_key && s->peers[1].has_public_key);
 	ck_assert_uint_eq(s->peers[0].nallowed, 3);
 	ck_assert_uint_eq(s->peers[0].fec_data, 10);
 	ck_assert_uint_eq(s->peers[1].fec_data, 0);
@@ -292,18 +295,26 @@ START_TEST(config_examples_parse)
 	ck_assert_uint_eq(s->peers[1].rate_bps, 50000000);
 	ck_assert(!s->full_tunnel);
 
+	ck_assert_int_eq(c->mode, CONFIG_MODE_SECURE);
 	ck_assert(!c->listen);
-	ck_assert_str_eq(c->key, "correct horse battery staple");
+	ck_assert_str_eq(c->private_key_file, "/etc/kcpvpnd/kcp0.key");
 	ck_assert_uint_eq(c->npeers, 1);
+	ck_assert(c->peers[0].has_public_key);
 	ck_assert_str_eq(c->peers[0].endpoint, "vpn.example.net:4000");
 	ck_assert_uint_eq(c->peers[0].keepalive_s, 10);
 	ck_assert_str_eq(c->control_socket, "/run/kcpvpnd/kcp0.sock");
+
+	ck_assert_int_eq(k->mode, CONFIG_MODE_COMPAT);
+	ck_assert_str_eq(k->key, "correct horse battery staple");
 	config_free(s);
 	config_free(c);
+	config_free(k);
 	assert_round_trip(server);
 	assert_round_trip(client);
+	assert_round_trip(compat);
 	free(server);
 	free(client);
+	free(compat);
 }
 END_TEST
 
