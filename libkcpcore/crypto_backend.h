@@ -16,11 +16,11 @@
 #define CRYPTO_GCM_NONCE_LEN 12
 #define CRYPTO_GCM_TAG_LEN   16
 
-#define CRYPTO_X25519_LEN	   32
-#define CRYPTO_CHACHA_KEY_LEN	   32
-#define CRYPTO_AEAD_NONCE_LEN	   12
-#define CRYPTO_AEAD_TAG_LEN	   16
-#define CRYPTO_BLAKE2S_LEN	   32 /* the longest output and the longest key */
+#define CRYPTO_X25519_LEN	 32
+#define CRYPTO_CHACHA_KEY_LEN	 32
+#define CRYPTO_AEAD_NONCE_LEN	 12
+#define CRYPTO_AEAD_TAG_LEN	 16
+#define CRYPTO_BLAKE2S_LEN	 32 /* the longest output and the longest key */
 #define CRYPTO_BLAKE2S_BLOCK_LEN 64 /* what HMAC pads its key to */
 
 /* AES keyed for the forward direction, which is all CFB needs. */
@@ -76,7 +76,8 @@ int crypto_pbkdf2_sha1(const uint8_t *pass, size_t pass_len, const uint8_t *salt
 int crypto_x25519_pub(uint8_t pub[CRYPTO_X25519_LEN], const uint8_t priv[CRYPTO_X25519_LEN]);
 
 /* shared = X25519(priv, peer_pub); the top bit of peer_pub is ignored. Returns -EINVAL, with
- * `shared` zeroed, when the result is all zeros (peer_pub is a point of small order). */
+ * `shared` zeroed, when the result is all zeros (peer_pub is a point of small order); with
+ * OpenSSL, -ENOMEM when a thread's first call cannot make its contexts (see below). */
 int crypto_x25519(uint8_t shared[CRYPTO_X25519_LEN], const uint8_t priv[CRYPTO_X25519_LEN],
 		  const uint8_t peer_pub[CRYPTO_X25519_LEN]);
 
@@ -86,8 +87,7 @@ struct crypto_chachapoly;
 
 /* Context keyed with a 32-byte key. Returns NULL and sets *err on failure. Free with
  * crypto_chachapoly_free(). */
-struct crypto_chachapoly *crypto_chachapoly_new(const uint8_t key[CRYPTO_CHACHA_KEY_LEN],
-						int *err);
+struct crypto_chachapoly *crypto_chachapoly_new(const uint8_t key[CRYPTO_CHACHA_KEY_LEN], int *err);
 
 /* Wipes and frees `c`. NULL is ignored. */
 void crypto_chachapoly_free(struct crypto_chachapoly *c);

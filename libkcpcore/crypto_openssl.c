@@ -272,8 +272,7 @@ static int crypto_aead_open(EVP_CIPHER_CTX *ctx, const uint8_t *key, const uint8
 	rc = crypto_aead_run(ctx, 0, key, nonce, ad, ad_len, buf, len);
 	if (rc < 0)
 		return rc;
-	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, CRYPTO_AEAD_TAG_LEN, (void *)tag) !=
-	    1)
+	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, CRYPTO_AEAD_TAG_LEN, (void *)tag) != 1)
 		return -EIO;
 	if (EVP_DecryptFinal_ex(ctx, buf + len, &out_len) != 1)
 		return KC_EAUTH;
@@ -317,6 +316,7 @@ struct crypto_thread {
 	EVP_CIPHER_CTX *aead; /* ChaCha20-Poly1305, re-keyed per call and wiped after */
 	EVP_MD_CTX *md;	      /* unkeyed BLAKE2s-256 */
 	EVP_MAC_CTX *mac;     /* keyed BLAKE2s */
+	EVP_PKEY_CTX *x25519; /* makes the X25519 key objects of crypto_x25519() */
 };
 
 static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
@@ -336,6 +336,7 @@ static void crypto_thread_free(void *p)
 	EVP_CIPHER_CTX_free(t->aead);
 	EVP_MD_CTX_free(t->md);
 	EVP_MAC_CTX_free(t->mac);
+	EVP_PKEY_CTX_free(t->x25519);
 	free(t);
 }
 
@@ -371,7 +372,8 @@ static struct crypto_thread *crypto_thread_get(int *err)
 	t->aead = EVP_CIPHER_CTX_new();
 	t->md = EVP_MD_CTX_new();
 	t->mac = EVP_MAC_CTX_new(crypto_fetched_blake2smac);
-	if (t->aead == NULL || t->md == NULL || t->mac == NULL) {
+	t->x25519 = EVP_PKEY_CTX_new_from_name(NULL, "X25519", NULL);
+	if (t->aead == NULL || t->md == NULL || t->mac == NULL || t->x25519 == NULL) {
 		crypto_thread_free(t);
 		*err = -ENOMEM;
 		return NULL;
@@ -411,20 +413,49 @@ int crypto_x25519_pub(uint8_t pub[CRYPTO_X25519_LEN], const uint8_t priv[CRYPTO_
 
 	if (pk == NULL)
 		return -EIO;
-	rc = EVP_PKEY_get_raw_public_key(pk, pub, &len) == 1 && len == CRYPTO_X25519_LEN ? 0
-											  : -EIO;
+	rc = EVP_PKEY_get_raw_public_key(pk, pub, &len) == 1 && len == CRYPTO_X25519_LEN ? 0 : -EIO;
 	EVP_PKEY_free(pk); /* wipes the private key */
 	return rc;
+}
+
+/* X25519 key object for priv to derive with, made by ctx. EVP_PKEY_new_raw_private_key()
+ * would compute the public key, a scalar multiplication as costly as the derivation (it halved
+ * the handshake rate); a derivation reads the private key alone, so this object, which lives
+ * for one derivation, is given a placeholder public key. Nothing checks the pair. */
+static EVP_PKEY *crypto_x25519_derive_key(EVP_PKEY_CTX *ctx, const uint8_t priv[CRYPTO_X25519_LEN])
+{
+	static const uint8_t unused_pub[CRYPTO_X25519_LEN];
+	uint8_t k[CRYPTO_X25519_LEN];
+	OSSL_PARAM params[] = {
+	    OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, k, sizeof(k)),
+	    OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)unused_pub,
+					      sizeof(unused_pub)),
+	    OSSL_PARAM_construct_end()};
+	EVP_PKEY *pk = NULL;
+
+	memcpy(k, priv, sizeof(k));
+	crypto_x25519_clamp(k);
+	if (EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_KEYPAIR, params) != 1)
+		pk = NULL;
+	explicit_bzero(k, sizeof(k));
+	return pk;
 }
 
 int crypto_x25519(uint8_t shared[CRYPTO_X25519_LEN], const uint8_t priv[CRYPTO_X25519_LEN],
 		  const uint8_t peer_pub[CRYPTO_X25519_LEN])
 {
-	EVP_PKEY *pk = crypto_x25519_key(priv), *peer;
+	EVP_PKEY *pk = NULL, *peer = NULL;
 	EVP_PKEY_CTX *ctx = NULL;
 	size_t len = CRYPTO_X25519_LEN;
-	int rc = -EIO;
+	struct crypto_thread *t;
+	int rc = 0;
 
+	t = crypto_thread_get(&rc);
+	if (t == NULL)
+		goto out;
+	rc = -EIO;
+	pk = crypto_x25519_derive_key(t->x25519, priv);
 	peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer_pub, CRYPTO_X25519_LEN);
 	if (pk == NULL || peer == NULL)
 		goto out;
@@ -453,8 +484,7 @@ struct crypto_chachapoly {
 	EVP_CIPHER_CTX *dec;
 };
 
-struct crypto_chachapoly *crypto_chachapoly_new(const uint8_t key[CRYPTO_CHACHA_KEY_LEN],
-						int *err)
+struct crypto_chachapoly *crypto_chachapoly_new(const uint8_t key[CRYPTO_CHACHA_KEY_LEN], int *err)
 {
 	struct crypto_chachapoly *c;
 
