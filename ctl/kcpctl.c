@@ -36,7 +36,7 @@
 #define KCPCTL_EXIT_USAGE   2 /* also: no daemon answers */
 #define KCPCTL_TIMEOUT_MS   10000
 #define KCPCTL_REPLY_MAX    (64 * 1024 * 1024)
-#define KCPCTL_IFNAME_MAX   15 /* IFNAMSIZ - 1 */
+#define KCPCTL_IFNAME_MAX   15	/* IFNAMSIZ - 1 */
 #define KCPCTL_KEY_IN_MAX   256 /* bytes pubkey reads: a key, a newline, some slack */
 
 struct kcpctl {

@@ -241,8 +241,8 @@ out:
 	return rc;
 }
 
-static int crypto_chachapoly_open_run(const uint8_t *key, const uint8_t *nonce,
-				      const uint8_t *ad, size_t ad_len, uint8_t *buf, size_t len,
+static int crypto_chachapoly_open_run(const uint8_t *key, const uint8_t *nonce, const uint8_t *ad,
+				      size_t ad_len, uint8_t *buf, size_t len,
 				      const uint8_t tag[CRYPTO_AEAD_TAG_LEN])
 {
 	uint8_t want[CRYPTO_AEAD_TAG_LEN];
@@ -255,8 +255,7 @@ static int crypto_chachapoly_open_run(const uint8_t *key, const uint8_t *nonce,
 	return rc;
 }
 
-struct crypto_chachapoly *crypto_chachapoly_new(const uint8_t key[CRYPTO_CHACHA_KEY_LEN],
-						int *err)
+struct crypto_chachapoly *crypto_chachapoly_new(const uint8_t key[CRYPTO_CHACHA_KEY_LEN], int *err)
 {
 	struct crypto_chachapoly *c;
 

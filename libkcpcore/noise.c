@@ -30,8 +30,7 @@ static int noise_hash(uint8_t out[NOISE_HASH_LEN], const struct crypto_part *par
 	return crypto_blake2s(out, NOISE_HASH_LEN, NULL, 0, parts, n);
 }
 
-int noise_hmac(uint8_t out[32], const uint8_t *key, size_t key_len, const uint8_t *data,
-	       size_t len)
+int noise_hmac(uint8_t out[32], const uint8_t *key, size_t key_len, const uint8_t *data, size_t len)
 {
 	uint8_t block[NOISE_BLOCK_LEN] = {0}, inner[NOISE_HASH_LEN];
 	struct crypto_part parts[2];
@@ -235,8 +234,8 @@ int noise_hs_init_pub(struct noise_hs *hs, bool initiator, const uint8_t *prolog
 	return rc;
 }
 
-int noise_hs_init(struct noise_hs *hs, bool initiator, const uint8_t *prologue,
-		  size_t prologue_len, const uint8_t s_priv[32], const uint8_t *rs_pub)
+int noise_hs_init(struct noise_hs *hs, bool initiator, const uint8_t *prologue, size_t prologue_len,
+		  const uint8_t s_priv[32], const uint8_t *rs_pub)
 {
 	uint8_t s_pub[NOISE_KEY_LEN];
 	int rc;
@@ -247,8 +246,8 @@ int noise_hs_init(struct noise_hs *hs, bool initiator, const uint8_t *prologue,
 	}
 	rc = crypto_x25519_pub(s_pub, s_priv);
 	if (rc == 0)
-		rc = noise_hs_init_pub(hs, initiator, prologue, prologue_len, s_priv, s_pub,
-				       rs_pub);
+		rc =
+		    noise_hs_init_pub(hs, initiator, prologue, prologue_len, s_priv, s_pub, rs_pub);
 	else
 		memset(hs, 0, sizeof(*hs));
 	return rc;
@@ -371,98 +370,80 @@ static int noise_msg2_read(struct noise_hs *c, const uint8_t *msg, size_t plen, 
 	return rc;
 }
 
-/* Checks the arguments of a write of `overhead` + plen bytes at step `msgs` of `initiator`. */
-static int noise_write_ok(const struct noise_hs *hs, bool initiator, uint8_t msgs,
-			  const uint8_t *e_priv, const uint8_t *payload, size_t plen,
-			  const uint8_t *out, size_t cap, size_t overhead)
+/* Writes the message `step` makes at step `msgs` of `initiator`: `overhead` + plen bytes into
+ * out, on a copy of the state kept only on success. */
+static int noise_write(struct noise_hs *hs, bool initiator, uint8_t msgs, size_t overhead,
+		       int (*step)(struct noise_hs *c, const uint8_t *e_priv,
+				   const uint8_t *payload, size_t plen, uint8_t *out),
+		       const uint8_t *e_priv, const uint8_t *payload, size_t plen, uint8_t *out,
+		       size_t cap, size_t *out_len)
 {
-	return hs->initiator == initiator && hs->msgs == msgs && e_priv != NULL && out != NULL &&
-	       (payload != NULL || plen == 0) && plen <= SIZE_MAX - overhead &&
-	       cap >= overhead + plen;
+	struct noise_hs c;
+	int rc;
+
+	*out_len = 0;
+	if (hs->initiator != initiator || hs->msgs != msgs || e_priv == NULL || out == NULL ||
+	    (payload == NULL && plen > 0) || plen > SIZE_MAX - overhead || cap < overhead + plen)
+		return -EINVAL;
+	c = *hs;
+	rc = step(&c, e_priv, payload, plen, out);
+	noise_commit(hs, &c, rc);
+	if (rc == 0)
+		*out_len = overhead + plen;
+	return rc;
 }
 
-/* Checks a read of a message of `overhead` + payload bytes: 0, KC_ESHORT or -EINVAL. */
-static int noise_read_ok(const struct noise_hs *hs, bool initiator, uint8_t msgs,
-			 const uint8_t *msg, size_t len, const uint8_t *payload, size_t cap,
-			 size_t overhead)
+/* Reads the message `step` takes at step `msgs` of `initiator`: `overhead` bytes and a payload,
+ * on a copy of the state kept only on success. */
+static int noise_read(struct noise_hs *hs, bool initiator, uint8_t msgs, size_t overhead,
+		      int (*step)(struct noise_hs *c, const uint8_t *msg, size_t plen,
+				  uint8_t *payload),
+		      const uint8_t *msg, size_t len, uint8_t *payload, size_t cap, size_t *plen)
 {
+	struct noise_hs c;
+	int rc;
+
+	*plen = 0;
 	if (hs->initiator != initiator || hs->msgs != msgs || (msg == NULL && len > 0))
 		return -EINVAL;
 	if (len < overhead)
 		return KC_ESHORT;
 	if (cap < len - overhead || (payload == NULL && len > overhead))
 		return -EINVAL;
-	return 0;
+	c = *hs;
+	rc = step(&c, msg, len - overhead, payload);
+	noise_commit(hs, &c, rc);
+	if (rc == 0)
+		*plen = len - overhead;
+	return rc;
 }
 
 int noise_write_msg1(struct noise_hs *hs, const uint8_t e_priv[32], const uint8_t *payload,
 		     size_t plen, uint8_t *out, size_t cap, size_t *out_len)
 {
-	struct noise_hs c;
-	int rc;
-
-	*out_len = 0;
-	if (!noise_write_ok(hs, true, 0, e_priv, payload, plen, out, cap, NOISE_MSG1_LEN(0)))
-		return -EINVAL;
-	c = *hs;
-	rc = noise_msg1_write(&c, e_priv, payload, plen, out);
-	noise_commit(hs, &c, rc);
-	if (rc == 0)
-		*out_len = NOISE_MSG1_LEN(plen);
-	return rc;
+	return noise_write(hs, true, 0, NOISE_MSG1_LEN(0), noise_msg1_write, e_priv, payload, plen,
+			   out, cap, out_len);
 }
 
 int noise_read_msg1(struct noise_hs *hs, const uint8_t *msg, size_t len, uint8_t *payload,
 		    size_t cap, size_t *plen)
 {
-	struct noise_hs c;
-	int rc;
-
-	*plen = 0;
-	rc = noise_read_ok(hs, false, 0, msg, len, payload, cap, NOISE_MSG1_LEN(0));
-	if (rc < 0)
-		return rc;
-	c = *hs;
-	rc = noise_msg1_read(&c, msg, len - NOISE_MSG1_LEN(0), payload);
-	noise_commit(hs, &c, rc);
-	if (rc == 0)
-		*plen = len - NOISE_MSG1_LEN(0);
-	return rc;
+	return noise_read(hs, false, 0, NOISE_MSG1_LEN(0), noise_msg1_read, msg, len, payload, cap,
+			  plen);
 }
 
 int noise_write_msg2(struct noise_hs *hs, const uint8_t e_priv[32], const uint8_t *payload,
 		     size_t plen, uint8_t *out, size_t cap, size_t *out_len)
 {
-	struct noise_hs c;
-	int rc;
-
-	*out_len = 0;
-	if (!noise_write_ok(hs, false, 1, e_priv, payload, plen, out, cap, NOISE_MSG2_LEN(0)))
-		return -EINVAL;
-	c = *hs;
-	rc = noise_msg2_write(&c, e_priv, payload, plen, out);
-	noise_commit(hs, &c, rc);
-	if (rc == 0)
-		*out_len = NOISE_MSG2_LEN(plen);
-	return rc;
+	return noise_write(hs, false, 1, NOISE_MSG2_LEN(0), noise_msg2_write, e_priv, payload, plen,
+			   out, cap, out_len);
 }
 
 int noise_read_msg2(struct noise_hs *hs, const uint8_t *msg, size_t len, uint8_t *payload,
 		    size_t cap, size_t *plen)
 {
-	struct noise_hs c;
-	int rc;
-
-	*plen = 0;
-	rc = noise_read_ok(hs, true, 1, msg, len, payload, cap, NOISE_MSG2_LEN(0));
-	if (rc < 0)
-		return rc;
-	c = *hs;
-	rc = noise_msg2_read(&c, msg, len - NOISE_MSG2_LEN(0), payload);
-	noise_commit(hs, &c, rc);
-	if (rc == 0)
-		*plen = len - NOISE_MSG2_LEN(0);
-	return rc;
+	return noise_read(hs, true, 1, NOISE_MSG2_LEN(0), noise_msg2_read, msg, len, payload, cap,
+			  plen);
 }
 
 int noise_split(struct noise_hs *hs, uint8_t send_key[32], uint8_t recv_key[32])
@@ -487,7 +468,8 @@ int noise_split(struct noise_hs *hs, uint8_t send_key[32], uint8_t recv_key[32])
 out:
 	if (rc < 0 && (crypto_random(send_key, NOISE_KEY_LEN) < 0 ||
 		       crypto_random(recv_key, NOISE_KEY_LEN) < 0)) {
-		/* keys that match nothing, for a caller that ignores rc; zeros if even that fails */
+		/* keys that match nothing, for a caller that ignores rc; zeros if even that fails
+		 */
 		noise_wipe(send_key, NOISE_KEY_LEN);
 		noise_wipe(recv_key, NOISE_KEY_LEN);
 	}

@@ -23,8 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NOISE_KEY_LEN	       32 /* DH keys, hashes, symmetric keys and the psk alike */
-#define NOISE_TAG_LEN	       16
+#define NOISE_KEY_LEN	     32 /* DH keys, hashes, symmetric keys and the psk alike */
+#define NOISE_TAG_LEN	     16
 #define NOISE_MSG1_LEN(plen) (32 + 32 + 16 + (plen) + 16)
 #define NOISE_MSG2_LEN(plen) (32 + (plen) + 16)
 
@@ -43,8 +43,8 @@ struct noise_hs {
 /* Initialises `hs` for the initiator (rs_pub: the responder's static public key) or the
  * responder (rs_pub NULL): mixes the protocol name, the prologue (prologue_len bytes, may be
  * 0) and the pre-message (the responder's static key). The psk starts all zeros. */
-int noise_hs_init(struct noise_hs *hs, bool initiator, const uint8_t *prologue,
-		  size_t prologue_len, const uint8_t s_priv[32], const uint8_t *rs_pub);
+int noise_hs_init(struct noise_hs *hs, bool initiator, const uint8_t *prologue, size_t prologue_len,
+		  const uint8_t s_priv[32], const uint8_t *rs_pub);
 
 /* noise_hs_init() with the static public key of s_priv already computed by the caller
  * (crypto_x25519_pub), which saves one of the handshake's six X25519 operations. */

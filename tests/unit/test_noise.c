@@ -84,8 +84,9 @@ START_TEST(x25519_matches_rfc7748_iterations_1_and_1000)
 		memcpy(u, k, 32);
 		memcpy(k, next, 32);
 		if (i == 1)
-			test_mem_hex(k, "422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079",
-				     32, "X25519 after 1 iteration");
+			test_mem_hex(
+			    k, "422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079",
+			    32, "X25519 after 1 iteration");
 	}
 	test_mem_hex(k, "684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51", 32,
 		     "X25519 after 1000 iterations");
@@ -203,7 +204,8 @@ START_TEST(chachapoly_matches_rfc8439_section_2_8_2)
 	crypto_chachapoly_free(NULL);
 
 	test_rfc8439_load(&v);
-	ck_assert_int_eq(crypto_chachapoly_seal_key(v.key, v.nonce, v.ad, 12, v.buf, 114, v.tag), 0);
+	ck_assert_int_eq(crypto_chachapoly_seal_key(v.key, v.nonce, v.ad, 12, v.buf, 114, v.tag),
+			 0);
 	test_mem_hex(v.buf, TEST_SUNSCREEN_CT, 114, "RFC 8439 ciphertext (one-shot)");
 	test_mem_hex(v.tag, TEST_SUNSCREEN_TAG, 16, "RFC 8439 tag (one-shot)");
 	ck_assert_int_eq(crypto_chachapoly_open_key(v.key, v.nonce, v.ad, 12, v.buf, 114, v.tag),
@@ -223,7 +225,8 @@ START_TEST(chachapoly_open_refuses_any_flipped_bit_and_zeroes_the_buffer)
 	int err = 0;
 
 	test_rfc8439_load(&v);
-	ck_assert_int_eq(crypto_chachapoly_seal_key(v.key, v.nonce, v.ad, 12, v.buf, 114, v.tag), 0);
+	ck_assert_int_eq(crypto_chachapoly_seal_key(v.key, v.nonce, v.ad, 12, v.buf, 114, v.tag),
+			 0);
 	c = crypto_chachapoly_new(v.key, &err);
 	ck_assert_ptr_nonnull(c);
 	for (size_t f = 0; f < 4; f++) {
@@ -232,10 +235,10 @@ START_TEST(chachapoly_open_refuses_any_flipped_bit_and_zeroes_the_buffer)
 
 			w = v;
 			fields[f][byte] ^= (uint8_t)(1 << bit);
-			rc = byte % 2 ? crypto_chachapoly_open(c, w.nonce, w.ad, 12, w.buf, 114,
-							       w.tag)
-				      : crypto_chachapoly_open_key(w.key, w.nonce, w.ad, 12, w.buf,
-								   114, w.tag);
+			rc = byte % 2
+				 ? crypto_chachapoly_open(c, w.nonce, w.ad, 12, w.buf, 114, w.tag)
+				 : crypto_chachapoly_open_key(w.key, w.nonce, w.ad, 12, w.buf, 114,
+							      w.tag);
 			ck_assert_msg(rc == KC_EAUTH, "field %zu byte %zu: %d", f, byte, rc);
 			ck_assert(crypto_is_zero(w.buf, 114));
 		}
@@ -273,7 +276,8 @@ START_TEST(chachapoly_every_length_to_256_matches_python_and_round_trips)
 		memcpy(all + off + n, tag, 16);
 		/* the one-shot form seals the same bytes */
 		memcpy(buf, copy, n);
-		ck_assert_int_eq(crypto_chachapoly_seal_key(key, nonce, ad, n % 23, buf, n, tag), 0);
+		ck_assert_int_eq(crypto_chachapoly_seal_key(key, nonce, ad, n % 23, buf, n, tag),
+				 0);
 		ck_assert_mem_eq(all + off, buf, n);
 		ck_assert_mem_eq(all + off + n, tag, 16);
 		ck_assert_int_eq(crypto_chachapoly_open(c, nonce, ad, n % 23, buf, n, tag), 0);
@@ -403,9 +407,8 @@ START_TEST(noise_hmac_matches_python_for_keys_of_3_64_65_and_0_bytes)
 
 	for (int i = 0; i < 65; i++)
 		key[i] = (uint8_t)i;
-	ck_assert_int_eq(noise_hmac(out, (const uint8_t *)"key", 3, (const uint8_t *)fox,
-				    strlen(fox)),
-			 0);
+	ck_assert_int_eq(
+	    noise_hmac(out, (const uint8_t *)"key", 3, (const uint8_t *)fox, strlen(fox)), 0);
 	test_mem_hex(out, "f93215bb90d4af4c3061cd932fb169fb8bb8a91d0b4022baea1271e1323cd9a0", 32,
 		     "HMAC, 3-byte key");
 	ck_assert_int_eq(noise_hmac(out, key, 64, (const uint8_t *)"abc", 3), 0);
@@ -467,10 +470,12 @@ END_TEST
 	"72dab0322217755c0632f365717edbf34d33e87a"
 
 /* The payloads and transport messages that follow: even ones from the initiator. */
-static const char *const test_caco_payloads[] = {
-    "4c756477696720766f6e204d69736573", "4d757272617920526f746862617264",
-    "462e20412e20486179656b", "4361726c204d656e676572", "4a65616e2d426170746973746520536179",
-    "457567656e2042f6686d20766f6e2042617765726b"};
+static const char *const test_caco_payloads[] = {"4c756477696720766f6e204d69736573",
+						 "4d757272617920526f746862617264",
+						 "462e20412e20486179656b",
+						 "4361726c204d656e676572",
+						 "4a65616e2d426170746973746520536179",
+						 "457567656e2042f6686d20766f6e2042617765726b"};
 static const char *const test_caco_transport[] = {
     "8153ca9833bc3c1b91a7e66e5f4d4f5b59bf9e64c2f20d15f0bba7",
     "07af0c9c86e1b4e80f36b04ff7688d51141af3debd0332f0a705ef",
@@ -783,8 +788,7 @@ START_TEST(noise_refuses_short_messages_small_buffers_and_calls_out_of_turn)
 	before = t.init;
 	ck_assert_int_eq(noise_read_msg2(&t.init, out, NOISE_MSG2_LEN(0) - 1, NULL, 0, &n),
 			 KC_ESHORT);
-	ck_assert_int_eq(noise_read_msg2(&t.init, out, NOISE_MSG2_LEN(8), payload, 7, &n),
-			 -EINVAL);
+	ck_assert_int_eq(noise_read_msg2(&t.init, out, NOISE_MSG2_LEN(8), payload, 7, &n), -EINVAL);
 	ck_assert_mem_eq(&t.init, &before, sizeof(before));
 	ck_assert_int_eq(test_pair_msg2(&t, t.psk), 0);
 }
@@ -800,9 +804,9 @@ START_TEST(noise_hs_init_pub_equals_noise_hs_init)
 	ck_assert_int_eq(crypto_x25519_pub(pub, s), 0);
 	ck_assert_int_eq(crypto_random(rs, 32), 0);
 	for (int initiator = 0; initiator < 2; initiator++) {
-		ck_assert_int_eq(noise_hs_init(&a, initiator, (const uint8_t *)"p", 1, s,
-					       initiator ? rs : NULL),
-				 0);
+		ck_assert_int_eq(
+		    noise_hs_init(&a, initiator, (const uint8_t *)"p", 1, s, initiator ? rs : NULL),
+		    0);
 		ck_assert_int_eq(noise_hs_init_pub(&b, initiator, (const uint8_t *)"p", 1, s, pub,
 						   initiator ? rs : NULL),
 				 0);
@@ -925,7 +929,8 @@ START_TEST(keys_from_base64_accepts_exactly_what_the_naive_twin_accepts)
 			memset(got, 0xaa, sizeof(got));
 			rc = kc_key_from_base64(s, got);
 			naive = test_naive_from_base64(s, want);
-			ck_assert_msg((rc == 0) == (naive == 0), "position %zu byte %d: %d", pos, c, rc);
+			ck_assert_msg((rc == 0) == (naive == 0), "position %zu byte %d: %d", pos, c,
+				      rc);
 			if (rc == 0) {
 				ck_assert_mem_eq(got, want, 32);
 				accepted++;
@@ -944,7 +949,7 @@ START_TEST(keys_from_base64_refuses_other_lengths_whitespace_and_other_alphabets
 {
 	static const char *const bad[] = {
 	    "",
-	    "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo",	  /* no padding */
+	    "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo",   /* no padding */
 	    "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo==", /* one more */
 	    "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo=\n",
 	    " dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo=",
