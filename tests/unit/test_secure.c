@@ -350,6 +350,43 @@ START_TEST(test_duplicates)
 }
 END_TEST
 
+/* Handshake messages reordered: a retried initiation overtakes the first; the stale one is
+ * refused by its timestamp, a late response to it by its index, and the pair converges. */
+START_TEST(test_reordered)
+{
+	struct qpkt first, resp2;
+	struct result r;
+
+	pair_setup(false, 0);
+	sec_peer_want_handshake(S[0].p);
+	service(0);
+	first = queue[0];
+	qlen = 0;
+	advance(SEC_REKEY_RETRY_MS * 2);
+	service(0); /* the retry */
+	ck_assert_uint_eq(qlen, 1);
+	ck_assert_int_eq(deliver_one(0, &r), SEC_IN_CONSUMED); /* the second, first */
+	queue_drop(0);
+	resp2 = queue[0];
+	qlen = 0;
+	queue[0] = first; /* now the first */
+	qlen = 1;
+	ck_assert_int_eq(deliver_one(0, &r), KC_EREPLAY);
+	queue_drop(0);
+	ck_assert_uint_eq(qlen, 0);
+	queue[0] = resp2;
+	qlen = 1;
+	deliver_all();
+	ck_assert(sec_peer_ready(S[0].p, now));
+	ck_assert(sec_peer_ready(S[1].p, now));
+	/* data before the keepalive that confirms: B's next keypair is confirmed by data too */
+	ck_assert_int_ge(send_data(0, 10, 1), 0);
+	ck_assert_int_eq(deliver_one(0, &r), SEC_IN_DATA);
+	queue_drop(0);
+	pair_free();
+}
+END_TEST
+
 START_TEST(test_replay_window)
 {
 	static struct qpkt saved[SEC_REPLAY_WINDOW + 200];
@@ -831,6 +868,7 @@ static Suite *secure_suite(void)
 	tcase_add_test(tc, test_handshake_and_data);
 	tcase_add_test(tc, test_lost_messages);
 	tcase_add_test(tc, test_duplicates);
+	tcase_add_test(tc, test_reordered);
 	tcase_add_test(tc, test_replay_window);
 	tcase_add_test(tc, test_replay_jump);
 	tcase_add_test(tc, test_tamper);
