@@ -16,8 +16,10 @@
 # Tunnels (each started afresh per condition, one at a time, default settings otherwise):
 #   kcpvpnd          compat mode, Crypt = aes-128, optimised OpenSSL build (_build/bench-openssl)
 #   kcpvpnd_salsa20  the same binary, Crypt = salsa20
-#     both: Profile = fast3, SndWnd = RcvWnd = 1024, FEC = 10:3 on the lossy conditions
-#     (loss 1% and 5%), FEC off on clean and rtt50-loss0; MTU auto (1348)
+#   kcpvpnd_secure   the same binary in secure mode (the default mode), default Cipher
+#                    (chacha20-poly1305), keys made by kcpctl genkey/pubkey/genpsk
+#     all three: Profile = fast3, SndWnd = RcvWnd = 1024, FEC = 10:3 on the lossy conditions
+#     (loss 1% and 5%), FEC off on clean and rtt50-loss0; MTU auto (1348 compat, 1336 secure)
 #   wireguard_go     Debian's wireguard-go, keys made by wg genkey, MTU 1420
 #   openvpn          OpenVPN 2.6 userspace (--disable-dco), UDP, TLS peer-to-peer with
 #                    self-signed EC certificates made on the fly and --peer-fingerprint, data
@@ -34,17 +36,18 @@
 #         time from the scheduled send to the last echoed byte: p50, p99, max (ms)
 #
 # Output on stdout: a table for people, then one line per measurement:
-#   bench=B cond=C cc=CC [stat=S] kcpvpnd=X kcpvpnd_salsa20=X2 wireguard_go=Y openvpn=Z
-#     unit=U ratio_wg=X/Y ratio_wg_salsa20=X2/Y
+#   bench=B cond=C cc=CC [stat=S] kcpvpnd=X kcpvpnd_salsa20=X2 kcpvpnd_secure=X3
+#     wireguard_go=Y openvpn=Z unit=U ratio_wg=X/Y ratio_wg_salsa20=X2/Y ratio_wg_secure=X3/Y
 # (one line; cc=- for ping; "-" where a figure is missing). Files in VPNBENCH_DIR
 # (<top>/_build/vpnbench): results.txt (that output), vpn-bench.png (the plot, gnuplot),
 # raw.txt, logs/. Progress and the relay counters go to stderr.
 #
 # Needs root. Installs wireguard-go, wireguard-tools, openvpn, gnuplot-nox, iperf3 and jq with
-# apt-get when missing. Takes about 9 minutes on a 2-core VM. Not part of the test suite.
+# apt-get when missing. Takes about 11 minutes on a 2-core VM (9 before kcpvpnd_secure).
+# Not part of the test suite.
 #
 # Environment: VPNBENCH_DIR, VPNBENCH_BUILD (an optimised OpenSSL build tree, configured here
-# when missing), VPNBENCH_TUNNELS ["kcpvpnd kcpvpnd_salsa20 wireguard_go openvpn"],
+# when missing), VPNBENCH_TUNNELS ["kcpvpnd kcpvpnd_salsa20 kcpvpnd_secure wireguard_go openvpn"],
 # VPNBENCH_CONDS ["clean rtt50-loss0 rtt50-loss1 rtt50-loss5"], VPNBENCH_CCS ["cubic bbr"],
 # VPNBENCH_SECONDS [10], VPNBENCH_RR_CONDS ["rtt50-loss5"], VPNBENCH_SEED [20261123].
 set -uo pipefail
@@ -52,7 +55,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=${VPNBENCH_DIR:-$top/_build/vpnbench}
 build=${VPNBENCH_BUILD:-$top/_build/bench-openssl}
-tunnels=${VPNBENCH_TUNNELS:-kcpvpnd kcpvpnd_salsa20 wireguard_go openvpn}
+tunnels=${VPNBENCH_TUNNELS:-kcpvpnd kcpvpnd_salsa20 kcpvpnd_secure wireguard_go openvpn}
 conds=${VPNBENCH_CONDS:-clean rtt50-loss0 rtt50-loss1 rtt50-loss5}
 ccs=${VPNBENCH_CCS:-cubic bbr}
 secs=${VPNBENCH_SECONDS:-10}
@@ -88,7 +91,7 @@ trap 'exit 130' INT TERM
 
 [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, TUN)"
 for t in $tunnels; do
-	case $t in kcpvpnd | kcpvpnd_salsa20 | wireguard_go | openvpn) ;;
+	case $t in kcpvpnd | kcpvpnd_salsa20 | kcpvpnd_secure | wireguard_go | openvpn) ;;
 	*) die "unknown tunnel $t in VPNBENCH_TUNNELS" ;; esac
 done
 for c in $conds $rr_conds; do
@@ -276,24 +279,39 @@ done
 fp_s=$(openssl x509 -fingerprint -sha256 -noout -in "$tmp/ovpn-s.crt" | cut -d= -f2)
 fp_c=$(openssl x509 -fingerprint -sha256 -noout -in "$tmp/ovpn-c.crt" | cut -d= -f2)
 echo "vpn bench passphrase $(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$tmp/kcp.key"
+for n in s c; do
+	"$KCPCTL" genkey >"$tmp/kcp-$n.priv" || die "kcpctl genkey failed"
+	"$KCPCTL" pubkey <"$tmp/kcp-$n.priv" >"$tmp/kcp-$n.pub" || die "kcpctl pubkey failed"
+done
+"$KCPCTL" genpsk >"$tmp/kcp.psk" || die "kcpctl genpsk failed"
 
 endpoint_of() { if [ -n "$(loss_of "$1")" ]; then echo "$RELAY"; else echo "$S_IP:$tun_port"; fi; }
 
 kcp_up() { [ "$("$KCPCTL" -s "$1" status --json | jq -r '.peers[0].state')" = up ]; }
 
+# kcp_keys MODE CRYPT SIDE PEER_SIDE: the key lines of SIDE's [Interface] (PEER_SIDE empty) or
+# [Peer] section (PEER_SIDE the other side) for compat mode with CRYPT or for secure mode.
+kcp_keys() {
+	case $1.${4:-} in
+	compat.) printf 'Mode = compat\nCrypt = %s\nKeyFile = %s\n' "$2" "$tmp/kcp.key" ;;
+	secure.) printf 'Mode = secure\nPrivateKeyFile = %s\n' "$tmp/kcp-$3.priv" ;;
+	secure.?) printf 'PublicKey = %s\nPresharedKey = %s\n' "$(cat "$tmp/kcp-$4.pub")" \
+		"$(cat "$tmp/kcp.psk")" ;;
+	esac
+}
+
+# tun_start_kcp COND TAG MODE CRYPT (CRYPT for compat mode; secure mode takes the default Cipher)
 tun_start_kcp() {
-	local cond=$1 tag=$2 crypt=$3 fec=off
+	local cond=$1 tag=$2 mode=$3 crypt=$4 fec=off
 	tun_port=4000
 	tun_ip=10.9.0.1
 	case $cond in rtt50-loss0 | clean) ;; *) fec=10:3 ;; esac
 	cat >"$tmp/kcp-s.conf" <<CONF
 [Interface]
 Name = vbks$$
-Mode = compat
+$(kcp_keys "$mode" "$crypt" s)
 ListenPort = $tun_port
 Address = 10.9.0.1/24
-Crypt = $crypt
-KeyFile = $tmp/kcp.key
 FEC = $fec
 Profile = fast3
 SndWnd = 1024
@@ -302,15 +320,14 @@ ControlSocket = $tmp/kcp-s.sock
 
 [Peer]
 Name = client
+$(kcp_keys "$mode" "$crypt" s c)
 AllowedIPs = 10.9.0.2/32
 CONF
 	cat >"$tmp/kcp-c.conf" <<CONF
 [Interface]
 Name = vbkc$$
-Mode = compat
+$(kcp_keys "$mode" "$crypt" c)
 Address = 10.9.0.2/24
-Crypt = $crypt
-KeyFile = $tmp/kcp.key
 FEC = $fec
 Profile = fast3
 SndWnd = 1024
@@ -319,6 +336,7 @@ ControlSocket = $tmp/kcp-c.sock
 
 [Peer]
 Name = server
+$(kcp_keys "$mode" "$crypt" c s)
 Endpoint = $(endpoint_of "$cond")
 AllowedIPs = 10.9.0.1/32
 PersistentKeepalive = 2
@@ -375,8 +393,9 @@ tun_start_ovpn() {
 # tun_start TUNNEL COND TAG
 tun_start() {
 	case $1 in
-	kcpvpnd) tun_start_kcp "$2" "$3" aes-128 ;;
-	kcpvpnd_salsa20) tun_start_kcp "$2" "$3" salsa20 ;;
+	kcpvpnd) tun_start_kcp "$2" "$3" compat aes-128 ;;
+	kcpvpnd_salsa20) tun_start_kcp "$2" "$3" compat salsa20 ;;
+	kcpvpnd_secure) tun_start_kcp "$2" "$3" secure - ;;
 	wireguard_go) tun_start_wg "$2" "$3" ;;
 	openvpn) tun_start_ovpn "$2" "$3" ;;
 	esac
@@ -468,7 +487,7 @@ for cond in $conds; do
 		if ! tun_start "$t" "$cond" "$tag" || ! poll 20 ip netns exec "$C" ping -c 1 -W 1 "$tun_ip"
 		then
 			say "$t did not come up on $cond (logs: $work/logs/$tag.*.log)"
-			tail -5 "$work/logs/$tag.client.log" "$work/logs/$tag.server.log" >&2
+			tail -n 5 "$work/logs/$tag.client.log" "$work/logs/$tag.server.log" >&2 2>/dev/null
 			status=1
 			stop "${tun_pids[@]}"
 			relay_check "$cond" "$tag"
@@ -501,7 +520,8 @@ say "measured in $(($(date +%s) - t_start)) s; load average $(cut -d' ' -f1-3 /p
 		"figures move between runs, tails most."
 	echo "# kcpvpnd: $(git -C "$top" rev-parse --short HEAD 2>/dev/null), OpenSSL build;" \
 		"$(wireguard-go --version 2>&1 | head -1); $(openvpn --version | head -1 | cut -d' ' -f1-2)"
-	echo "# ratio_wg = kcpvpnd / wireguard_go: above 1 is better for tcp, worse for cpu, ping, rr;" \
+	echo "# ratio_wg = kcpvpnd / wireguard_go (ratio_wg_salsa20, ratio_wg_secure alike): above 1" \
+		"is better for tcp, worse for cpu, ping, rr;" \
 		"cpu = CPU s of both tunnel processes during the ${secs} s tcp run"
 	echo "# relay checks: $(grep -c ' ok ' "$work/relay.txt") ok, $relay_failed failed" \
 		"(counters in relay.txt)"

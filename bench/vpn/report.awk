@@ -1,11 +1,11 @@
 # Turns vpn-bench.sh's raw records
 #   tunnel=T bench=B cond=C cc=CC stat=S unit=U value=V
 # into a table for people, one machine-readable line per measurement
-#   bench=B cond=C cc=CC [stat=S] kcpvpnd=X kcpvpnd_salsa20=X2 wireguard_go=Y openvpn=Z unit=U
-#     ratio_wg=X/Y ratio_wg_salsa20=X2/Y
+#   bench=B cond=C cc=CC [stat=S] kcpvpnd=X kcpvpnd_salsa20=X2 kcpvpnd_secure=X3 wireguard_go=Y
+#     openvpn=Z unit=U ratio_wg=X/Y ratio_wg_salsa20=X2/Y ratio_wg_secure=X3/Y
 # and, when -v plotdata=DIR is given, the data files of bench/vpn/plot.gp in DIR:
 # tcp.dat, cpu.dat (one row per condition and cc), ping.dat (one row per condition) and rr.dat
-# (one row per statistic, cc and condition), each with the four tunnels as columns.
+# (one row per statistic, cc and condition), each with the five tunnels as columns.
 
 function ratio(a, b) {
 	if (a == "-" || b == "-" || b + 0 == 0)
@@ -33,17 +33,19 @@ function val(k, t) {
 }
 
 END {
-	nt = split("kcpvpnd kcpvpnd_salsa20 wireguard_go openvpn", tun, " ")
-	hdr = sprintf("%-5s %-12s %-5s %-4s %-7s %10s %10s %10s %10s %7s %7s", "bench", "cond",
-		"cc", "stat", "unit", "kcp-aes", "kcp-salsa", "wg-go", "openvpn", "aes/wg", "sal/wg")
+	nt = split("kcpvpnd kcpvpnd_salsa20 kcpvpnd_secure wireguard_go openvpn", tun, " ")
+	hdr = sprintf("%-5s %-12s %-5s %-4s %-7s %10s %10s %10s %10s %10s %7s %7s %7s", "bench",
+		"cond", "cc", "stat", "unit", "kcp-aes", "kcp-salsa", "kcp-secure", "wg-go", "openvpn",
+		"aes/wg", "sal/wg", "sec/wg")
 	print ""
 	print hdr
 	for (i = 1; i <= n; i++) {
 		split(order[i], p, SUBSEP)
 		k = order[i]
-		printf "%-5s %-12s %-5s %-4s %-7s %10s %10s %10s %10s %7s %7s\n", p[1], p[2], p[3],
-			p[4], unit[k], val(k, tun[1]), val(k, tun[2]), val(k, tun[3]), val(k, tun[4]),
-			ratio(val(k, tun[1]), val(k, tun[3])), ratio(val(k, tun[2]), val(k, tun[3]))
+		printf "%-5s %-12s %-5s %-4s %-7s %10s %10s %10s %10s %10s %7s %7s %7s\n", p[1], p[2],
+			p[3], p[4], unit[k], val(k, tun[1]), val(k, tun[2]), val(k, tun[3]),
+			val(k, tun[4]), val(k, tun[5]), ratio(val(k, tun[1]), val(k, tun[4])),
+			ratio(val(k, tun[2]), val(k, tun[4])), ratio(val(k, tun[3]), val(k, tun[4]))
 	}
 	print ""
 	for (i = 1; i <= n; i++) {
@@ -54,8 +56,9 @@ END {
 			line = line " stat=" p[4]
 		for (j = 1; j <= nt; j++)
 			line = line " " tun[j] "=" val(k, tun[j])
-		line = line " unit=" unit[k] " ratio_wg=" ratio(val(k, tun[1]), val(k, tun[3])) \
-			" ratio_wg_salsa20=" ratio(val(k, tun[2]), val(k, tun[3]))
+		line = line " unit=" unit[k] " ratio_wg=" ratio(val(k, tun[1]), val(k, tun[4])) \
+			" ratio_wg_salsa20=" ratio(val(k, tun[2]), val(k, tun[4])) \
+			" ratio_wg_secure=" ratio(val(k, tun[3]), val(k, tun[4]))
 		print line
 	}
 	if (plotdata == "")
