@@ -133,6 +133,8 @@ int worker_init(struct worker *w, struct daemon *d, int tun_fd, int udp_fd);
 void worker_fini(struct worker *w);
 void worker_schedule(struct worker *w, struct peer *p, uint32_t now);
 void worker_flush_udp(struct worker *w);
+/* Appends pk (the worker owns it now) for `to` to the send batch, flushing a full one. */
+void worker_queue_udp(struct worker *w, struct pkt *pk, const struct sockaddr_in6 *to);
 
 /* peer.c */
 struct peer *peer_new(struct worker *w, const struct config_peer *cfg);

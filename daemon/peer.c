@@ -40,7 +40,6 @@ static void peer_output(struct pkt *pk, void *user)
 {
 	struct peer *p = user;
 	struct worker *w = p->w;
-	unsigned i;
 
 	if (!p->has_addr) {
 		pool_put(w->pool, pk);
@@ -60,13 +59,7 @@ static void peer_output(struct pkt *pk, void *user)
 		if (p->s != NULL) /* RateLimit counts what the secure layer adds too */
 			kcp_rate_charge(session_kcp(p->s), SEC_OVERHEAD);
 	}
-	if (w->out_n == WORKER_BATCH)
-		worker_flush_udp(w);
-	i = w->out_n++;
-	w->out_pkts[i] = pk;
-	w->out_addr[i] = p->addr;
-	w->out_iov[i].iov_base = pkt_data(pk);
-	w->out_iov[i].iov_len = pk->len;
+	worker_queue_udp(w, pk, &p->addr);
 }
 
 static uint64_t peer_random64(void)
@@ -285,36 +278,11 @@ static uint32_t peer_new_conv(void)
 	return conv;
 }
 
-/* Secure mode's timed work: handshakes and keys first, then the session as in compat mode,
- * except that a dead session restarts through a new epoch and handshake, not a new conv. */
-static void peer_service_secure(struct peer *p, uint32_t now)
-{
-	sec_peer_service(p->sp, now, daemon_wall_ns());
-	if (p->s == NULL)
-		return;
-	if (p->keepalive_ms != 0 && (int32_t)(now - p->next_keepalive_ms) >= 0)
-		peer_send_keepalive(p, now);
-	session_update(p->s, now);
-	if (p->state == PEER_UP && now - p->last_rx_ms > peer_timeout_ms(p)) {
-		p->state = p->has_addr ? PEER_CONNECTING : PEER_DOWN;
-		log_notice("peer down peer=%s silent_ms=%u", p->name, now - p->last_rx_ms);
-	}
-	if (kcp_dead(session_kcp(p->s))) {
-		log_notice("session restart peer=%s conv=0x%08x reason=dead_link", p->name,
-			   p->conv);
-		peer_end_session(p);
-		sec_peer_new_epoch(p->sp, peer_random64());
-		sec_peer_service(p->sp, now, daemon_wall_ns());
-	}
-}
-
 void peer_service(struct peer *p, uint32_t now)
 {
-	if (p->sp != NULL) {
-		peer_service_secure(p, now);
-		return;
-	}
-	if (p->initiator && p->s == NULL && p->has_addr)
+	if (p->sp != NULL)
+		sec_peer_service(p->sp, now, daemon_wall_ns()); /* handshakes and keys first */
+	else if (p->initiator && p->s == NULL && p->has_addr)
 		peer_start_session(p, peer_new_conv(), now);
 	if (p->s == NULL)
 		return;
@@ -324,6 +292,18 @@ void peer_service(struct peer *p, uint32_t now)
 	if (p->state == PEER_UP && now - p->last_rx_ms > peer_timeout_ms(p)) {
 		p->state = p->initiator ? PEER_CONNECTING : PEER_DOWN;
 		log_notice("peer down peer=%s silent_ms=%u", p->name, now - p->last_rx_ms);
+	}
+	if (p->sp != NULL) {
+		/* secure mode: a dead session restarts through a new epoch and a handshake (a
+		 * silent peer is the secure layer's to notice: it rekeys when nothing comes back) */
+		if (kcp_dead(session_kcp(p->s))) {
+			log_notice("session restart peer=%s conv=0x%08x reason=dead_link", p->name,
+				   p->conv);
+			peer_end_session(p);
+			sec_peer_new_epoch(p->sp, peer_random64());
+			sec_peer_service(p->sp, now, daemon_wall_ns());
+		}
+		return;
 	}
 	/* An initiator whose peer forgot it (restart) or vanished: a new conversation, so the
 	 * queue of old packets does not block new ones and the peer sees sn 0. */
@@ -347,32 +327,21 @@ bool peer_due(const struct peer *p, uint32_t now, uint32_t *due)
 	bool have = false;
 	uint32_t t;
 
-	if (p->sp != NULL) {
-		if (sec_peer_check(p->sp, now, &t))
-			due_min(&have, due, t);
-		if (p->s == NULL)
-			return have;
-		if (session_check(p->s, now, &t))
-			due_min(&have, due, t);
-		if (p->keepalive_ms != 0)
-			due_min(&have, due, p->next_keepalive_ms);
-		if (p->state == PEER_UP)
-			due_min(&have, due, p->last_rx_ms + peer_timeout_ms(p) + 1);
-		return have;
-	}
-	if (p->initiator && p->s == NULL && p->has_addr) {
+	if (p->sp != NULL && sec_peer_check(p->sp, now, &t)) {
+		due_min(&have, due, t);
+	} else if (p->sp == NULL && p->initiator && p->s == NULL && p->has_addr) {
 		*due = now;
 		return true;
 	}
 	if (p->s == NULL)
-		return false; /* idle: nothing until a datagram arrives */
+		return have; /* idle: nothing until a datagram arrives (or a handshake is due) */
 	if (session_check(p->s, now, &t))
 		due_min(&have, due, t);
 	if (p->keepalive_ms != 0)
 		due_min(&have, due, p->next_keepalive_ms);
 	if (p->state == PEER_UP)
 		due_min(&have, due, p->last_rx_ms + peer_timeout_ms(p) + 1);
-	if (p->initiator && p->keepalive_ms != 0)
+	if (p->sp == NULL && p->initiator && p->keepalive_ms != 0)
 		due_min(&have, due, p->last_rx_ms + PEER_RESTART_MS + 1);
 	return have;
 }

@@ -130,6 +130,19 @@ void worker_schedule(struct worker *w, struct peer *p, uint32_t now)
 
 /* ---- UDP out ---- */
 
+void worker_queue_udp(struct worker *w, struct pkt *pk, const struct sockaddr_in6 *to)
+{
+	unsigned i;
+
+	if (w->out_n == WORKER_BATCH)
+		worker_flush_udp(w);
+	i = w->out_n++;
+	w->out_pkts[i] = pk;
+	w->out_addr[i] = *to;
+	w->out_iov[i].iov_base = pkt_data(pk);
+	w->out_iov[i].iov_len = pk->len;
+}
+
 void worker_flush_udp(struct worker *w)
 {
 	unsigned sent = 0;
@@ -171,12 +184,13 @@ static void worker_sec_output(void *user, struct sec_peer *sp, const void *addr,
 			      const uint8_t *pkt, size_t len)
 {
 	struct worker *w = user;
+	struct sockaddr_in6 to;
 	struct pkt *pk;
-	unsigned i;
 
 	(void)sp;
-	if (addr_len != sizeof(struct sockaddr_in6))
+	if (addr_len != sizeof(to))
 		return;
+	memcpy(&to, addr, sizeof(to)); /* the secure layer keeps it as bytes: maybe unaligned */
 	pk = pool_get(w->pool);
 	if (pk == NULL) {
 		w->st.drop_no_buffer++;
@@ -188,13 +202,7 @@ static void worker_sec_output(void *user, struct sec_peer *sp, const void *addr,
 	}
 	memcpy(pkt_data(pk), pkt, len);
 	pk->len = (uint16_t)len;
-	if (w->out_n == WORKER_BATCH)
-		worker_flush_udp(w);
-	i = w->out_n++;
-	w->out_pkts[i] = pk;
-	memcpy(&w->out_addr[i], addr, sizeof(w->out_addr[i]));
-	w->out_iov[i].iov_base = pkt_data(pk);
-	w->out_iov[i].iov_len = pk->len;
+	worker_queue_udp(w, pk, &to);
 }
 
 /* ---- peers and orphans ---- */

@@ -320,16 +320,22 @@ static void key_del(struct sec_dev *d, struct sec_peer *p)
 
 /* ---- keypairs ---- */
 
-static void kp_clear(struct sec_dev *d, struct sec_keypair *kp)
+/* Frees the AEAD contexts of kp (made or half made) and wipes it. */
+static void kp_wipe(struct sec_keypair *kp)
 {
-	if (!kp->valid)
-		return;
-	slot_del(d, kp->local_idx);
 	crypto_chachapoly_free(kp->send_cp);
 	crypto_chachapoly_free(kp->recv_cp);
 	crypto_gcm_free(kp->send_gcm);
 	crypto_gcm_free(kp->recv_gcm);
 	sec_wipe(kp, sizeof(*kp));
+}
+
+static void kp_clear(struct sec_dev *d, struct sec_keypair *kp)
+{
+	if (!kp->valid)
+		return;
+	slot_del(d, kp->local_idx);
+	kp_wipe(kp);
 }
 
 /* A free keypair slot of p (none of cur, prev, next). */
@@ -754,17 +760,6 @@ static void sec_send_initiation(struct sec_peer *p, uint32_t now_ms, uint64_t wa
 }
 
 
-int sec_seal_keepalive(struct sec_peer *p, uint8_t *buf, uint32_t now_ms);
-
-static void sec_send_keepalive(struct sec_peer *p, uint32_t now_ms)
-{
-	uint8_t buf[SEC_OVERHEAD];
-
-	if (p->endpoint_len == 0 || sec_seal_keepalive(p, buf, now_ms) < 0)
-		return;
-	p->d->output(p->d->user, p, p->endpoint, p->endpoint_len, buf, sizeof(buf));
-}
-
 /* ---- timers ---- */
 
 static bool kp_wants_rekey(const struct sec_peer *p, uint32_t now_ms)
@@ -855,10 +850,6 @@ bool sec_peer_check(const struct sec_peer *p, uint32_t now_ms, uint32_t *due_ms)
 
 /* ---- data ---- */
 
-int sec_seal_keepalive(struct sec_peer *p, uint8_t *buf, uint32_t now_ms)
-{
-	return sec_seal(p, buf, 0, now_ms);
-}
 
 int sec_seal(struct sec_peer *p, uint8_t *buf, size_t body_len, uint32_t now_ms)
 {
@@ -903,6 +894,15 @@ int sec_seal(struct sec_peer *p, uint8_t *buf, size_t body_len, uint32_t now_ms)
 	if (p->d->obfuscate)
 		sec_obfuscate(p->obf_key, buf, SEC_OVERHEAD + body_len);
 	return (int)(SEC_OVERHEAD + body_len);
+}
+
+static void sec_send_keepalive(struct sec_peer *p, uint32_t now_ms)
+{
+	uint8_t buf[SEC_OVERHEAD];
+
+	if (p->endpoint_len == 0 || sec_seal(p, buf, 0, now_ms) < 0)
+		return;
+	p->d->output(p->d->user, p, p->endpoint, p->endpoint_len, buf, sizeof(buf));
 }
 
 /* The peer proved itself with a packet from addr: roaming, liveness. */
@@ -1158,11 +1158,7 @@ static int sec_input_initiation(struct sec_dev *d, uint8_t *m, const void *addr,
 	sec_wipe(send, sizeof(send));
 	sec_wipe(recv, sizeof(recv));
 	if (err < 0) {
-		crypto_chachapoly_free(kp->send_cp);
-		crypto_chachapoly_free(kp->recv_cp);
-		crypto_gcm_free(kp->send_gcm);
-		crypto_gcm_free(kp->recv_gcm);
-		sec_wipe(kp, sizeof(*kp));
+		kp_wipe(kp);
 		goto out;
 	}
 	kp->valid = true;
@@ -1234,11 +1230,7 @@ static int sec_input_response(struct sec_dev *d, uint8_t *m, const void *addr, s
 	sec_wipe(send, sizeof(send));
 	sec_wipe(recv, sizeof(recv));
 	if (err < 0) {
-		crypto_chachapoly_free(kp->send_cp);
-		crypto_chachapoly_free(kp->recv_cp);
-		crypto_gcm_free(kp->send_gcm);
-		crypto_gcm_free(kp->recv_gcm);
-		sec_wipe(kp, sizeof(*kp));
+		kp_wipe(kp);
 		return err;
 	}
 	/* the handshake's index becomes the keypair's */

@@ -125,11 +125,9 @@ bool sec_peer_check(const struct sec_peer *p, uint32_t now_ms, uint32_t *due_ms)
 /* Seals the datagram buf[SEC_HEADER_LEN .. SEC_HEADER_LEN + body_len) in place: writes the
  * header in front and the tag behind (buf holds SEC_OVERHEAD + body_len bytes). Returns the
  * datagram length, or KC_ENOKEY when there is no usable keypair (a handshake is then wanted;
- * the caller drops the datagram and KCP sends it again). */
+ * the caller drops the datagram and KCP sends it again). body_len 0 makes a keepalive. */
 int sec_seal(struct sec_peer *p, uint8_t *buf, size_t body_len, uint32_t now_ms);
 
-/* A keepalive: an authenticated empty data packet, into buf (SEC_OVERHEAD bytes). */
-int sec_seal_keepalive(struct sec_peer *p, uint8_t *buf, uint32_t now_ms);
 
 /* The outcome of sec_input(). */
 enum sec_input_result {
