@@ -18,7 +18,7 @@
 #   kcpvpnd_salsa20  the same binary, Crypt = salsa20
 #   kcpvpnd_secure   the same binary in secure mode (the default mode), default Cipher
 #                    (chacha20-poly1305), keys made by kcpctl genkey/pubkey/genpsk
-#     all three: Profile = fast3, SndWnd = RcvWnd = 1024, FEC = 10:3 on the lossy conditions
+#     all three: Profile = fast3, SndWnd = RcvWnd = 1024 (the default; VPNBENCH_WND), FEC = 10:3 on the lossy conditions
 #     (loss 1% and 5%), FEC off on clean and rtt50-loss0; MTU auto (1348 compat, 1336 secure)
 #   wireguard_go     Debian's wireguard-go, keys made by wg genkey, MTU 1420
 #   openvpn          OpenVPN 2.6 userspace (--disable-dco), UDP, TLS peer-to-peer with
@@ -53,6 +53,7 @@
 # when missing), VPNBENCH_TUNNELS ["kcpvpnd kcpvpnd_salsa20 kcpvpnd_secure wireguard_go openvpn"],
 # VPNBENCH_CONDS ["clean rtt50-loss0 rtt50-loss1 rtt50-loss5"], VPNBENCH_CCS ["cubic bbr"],
 # VPNBENCH_SECONDS [10], VPNBENCH_RR_CONDS ["rtt50-loss5"], VPNBENCH_RR_FEC ["3:2"],
+# VPNBENCH_WND [1024] (kcpvpnd's SndWnd and RcvWnd: 2048 covers 50 ms at 400 Mbit/s),
 # VPNBENCH_SEED [20261123].
 set -uo pipefail
 
@@ -65,6 +66,7 @@ ccs=${VPNBENCH_CCS:-cubic bbr}
 secs=${VPNBENCH_SECONDS:-10}
 rr_conds=${VPNBENCH_RR_CONDS:-rtt50-loss5}
 rr_fec=${VPNBENCH_RR_FEC:-3:2}
+wnd=${VPNBENCH_WND:-1024}
 seed=${VPNBENCH_SEED:-20261123}
 jobs=$(nproc 2>/dev/null || echo 2)
 hz=$(getconf CLK_TCK)
@@ -319,8 +321,8 @@ ListenPort = $tun_port
 Address = 10.9.0.1/24
 FEC = $fec
 Profile = fast3
-SndWnd = 1024
-RcvWnd = 1024
+SndWnd = $wnd
+RcvWnd = $wnd
 ControlSocket = $tmp/kcp-s.sock
 
 [Peer]
@@ -335,8 +337,8 @@ $(kcp_keys "$mode" "$crypt" c)
 Address = 10.9.0.2/24
 FEC = $fec
 Profile = fast3
-SndWnd = 1024
-RcvWnd = 1024
+SndWnd = $wnd
+RcvWnd = $wnd
 ControlSocket = $tmp/kcp-c.sock
 
 [Peer]
