@@ -97,6 +97,23 @@ static bool reload_kept(struct peer **peers, size_t n, const struct peer *p)
 	return false;
 }
 
+/* Secure mode: the new entry of a renewed peer starts where the old one last heard from it
+ * and handshakes at once, instead of waiting for the peer to notice (SEC_STALE_MS). */
+static void reload_keep_endpoint(struct peer **peers, size_t n, const struct peer *old)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct peer *p = peers[i];
+
+		if (p == old || strcmp(p->name, old->name) != 0 || p->sp == NULL || p->has_addr ||
+		    !old->has_addr)
+			continue;
+		p->addr = old->addr;
+		p->has_addr = true;
+		sec_peer_set_endpoint(p->sp, &p->addr, sizeof(p->addr));
+		sec_peer_want_handshake(p->sp);
+	}
+}
+
 int daemon_reload(struct daemon *d)
 {
 	struct worker *w = d->w;
@@ -176,6 +193,7 @@ int daemon_reload(struct daemon *d)
 		if (np != NULL) {
 			log_info("peer changed, new session peer=%s", p->name);
 			renewed++;
+			reload_keep_endpoint(peers, fresh->npeers, p);
 		} else {
 			log_info("peer removed peer=%s", p->name);
 			removed++;
@@ -183,11 +201,8 @@ int daemon_reload(struct daemon *d)
 		peer_free(p);
 	}
 	for (size_t i = 0; i < fresh->npeers; i++) {
-		bool existed = false;
-
-		for (unsigned j = 0; j < w->npeers && !existed; j++)
-			existed = strcmp(w->peers[j]->name, fresh->peers[i].name) == 0;
-		if (!existed) {
+		/* by the old config's names: the old peers renewed or removed are freed by now */
+		if (find_peer(d->cfg, fresh->peers[i].name) == NULL) {
 			reload_routes(d, NULL, &fresh->peers[i]);
 			log_info("peer added peer=%s", fresh->peers[i].name);
 			added++;

@@ -21,7 +21,7 @@ e2e_cleanup() {
 		kill -9 "$p" 2>/dev/null
 	done
 	for n in "${E2E_NS[@]}"; do ip netns del "$n" 2>/dev/null; done
-	rm -rf "$E2E_TMP"
+	[ -n "${E2E_KEEP:-}" ] || rm -rf "$E2E_TMP"
 }
 trap e2e_cleanup EXIT
 

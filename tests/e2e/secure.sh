@@ -7,7 +7,8 @@
 #   ns C: client  ==veth 10.204.0.0/24==  ns S: server (UDP 4100)  ==veth 10.205.0.0/24==  ns A
 #   ns A floods from spoofed sources 10.250.0.0/16 (routed back to A, rp_filter off in S)
 #
-# Needs root. Numbers printed: roam_gap_s, restart_resume_s, flood ping replies.
+# Also: SIGHUP renewing the client's entry with its key kept. Needs root. Numbers printed:
+# roam_gap_s, flood ping replies, hup_gap_s, restart_resume_s.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 e2e_need_root secure
@@ -148,6 +149,31 @@ cookies=$(jq '.cookies_sent' <<<"$drops")
 [ "${cookies:-0}" -gt 0 ] || fail "flood: the server never demanded cookies ($drops)"
 pass "flood of $(cat "$E2E_TMP/flood.txt"): $got/50 pings answered; server $drops"
 
+# --- SIGHUP renewing the client's peer entry (same key, a new per-peer FEC): the old
+# keypairs go with the old entry, the client notices within the stale time and handshakes
+# again; the daemon (unprivileged now) must be able to read its files: group-readable
+grp=$(id -gn kcpvpn 2>/dev/null || id -gn nobody)
+chgrp "$grp" "$E2E_TMP/server.conf" "$E2E_TMP/server.key"
+chmod 0640 "$E2E_TMP/server.conf" "$E2E_TMP/server.key"
+sed -i 's|^AllowedIPs = 10.9.4.2/32, fd00:9:4::2/128$|&\nFEC = 3:2|' "$E2E_TMP/server.conf"
+grep -q '^FEC = 3:2$' "$E2E_TMP/server.conf" || fail "could not edit the server config"
+ip netns exec "$C" ping -D -i 0.1 -W 1 -w 8 10.9.4.1 >"$E2E_TMP/ping-hup.txt" 2>&1 &
+ping_pid=$!
+E2E_PIDS+=($ping_pid)
+sleep 1
+kill -HUP "$PID_server"
+wait_for 5 "the server's reload" grep -q 'reloaded file=.*renewed=1' "$E2E_TMP/server.log"
+wait "$ping_pid"
+hupgap=$(awk '/bytes from/ { t = substr($1, 2, length($1) - 2); if (p && t - p > g) g = t - p; p = t }
+	END { printf "%.2f", g }' "$E2E_TMP/ping-hup.txt")
+last=$(awk '/bytes from/ { t = substr($1, 2, length($1) - 2) } END { print t }' "$E2E_TMP/ping-hup.txt")
+first=$(awk '/bytes from/ { print substr($1, 2, length($1) - 2); exit }' "$E2E_TMP/ping-hup.txt")
+awk -v g="$hupgap" 'BEGIN { exit !(g < 1.0) }' || fail "renewed peer: replies stopped for $hupgap s"
+awk -v a="$first" -v b="$last" 'BEGIN { exit !(b - a > 6.0) }' || fail "renewed peer: no replies at the end"
+fec=$("$KCPCTL" -s "$E2E_TMP/server.sock" status --json | jq -r '.peers[0].fec')
+[ "$fec" = 3:2 ] || fail "renewed peer runs FEC $fec, not 3:2"
+pass "SIGHUP renewed the peer (same key, FEC 3:2): longest gap in replies $hupgap s"
+
 # --- server SIGKILL and restart: traffic resumes within 5 s
 ip netns exec "$C" ping -D -i 0.1 -W 1 10.9.4.1 >"$E2E_TMP/ping-restart.txt" 2>&1 &
 E2E_PIDS+=($!)
@@ -164,4 +190,4 @@ wait_for 5 "traffic within 5 s of the restart" \
 t1=$(date +%s.%N)
 resume=$(echo "$t1 - $t0" | bc)
 pass "server restarted: traffic resumed after $(printf %.2f "$resume") s"
-echo "secure: all checks passed (iperf_mbit=$up roam_gap_s=$gap flood_replies=$got/50 restart_resume_s=$(printf %.2f "$resume"))"
+echo "secure: all checks passed (iperf_mbit=$up roam_gap_s=$gap flood_replies=$got/50 hup_gap_s=$hupgap restart_resume_s=$(printf %.2f "$resume"))"
