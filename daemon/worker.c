@@ -375,7 +375,7 @@ static void worker_datagram_secure(struct worker *w, uint8_t *buf, size_t len,
 	size_t blen;
 	int rc;
 
-	rc = sec_input(w->sec, buf, len, from, sizeof(*from), now, daemon_wall_ns(), &sp, &body,
+	rc = sec_input(w->sec, buf, len, from, sizeof(*from), now, &sp, &body,
 		       &blen, &ev);
 	if (rc < 0) {
 		w->st.drop_secure++; /* counted by cause in the secure layer; no state kept */

@@ -1287,10 +1287,9 @@ static int sec_input_cookie(struct sec_dev *d, uint8_t *m, uint32_t now_ms)
 }
 
 int sec_input(struct sec_dev *d, uint8_t *dgram, size_t len, const void *addr, size_t addr_len,
-	      uint32_t now_ms, uint64_t wall_ns, struct sec_peer **peer, uint8_t **body,
+	      uint32_t now_ms, struct sec_peer **peer, uint8_t **body,
 	      size_t *blen, struct sec_events *ev)
 {
-	(void)wall_ns;
 	memset(ev, 0, sizeof(*ev));
 	*peer = NULL;
 	if (len < SEC_OVERHEAD || addr_len > SEC_ADDR_MAX) {

@@ -95,7 +95,7 @@ static void pair_init(struct pair *p, bool obfuscate)
 	if (p->n != 1)
 		abort();
 	p->n = 0;
-	if (sec_input(p->b, p->pkt[0], p->len[0], addr, 4, 1000, 1, &peer, &body, &blen, &ev) !=
+	if (sec_input(p->b, p->pkt[0], p->len[0], addr, 4, 1000, &peer, &body, &blen, &ev) !=
 	    SEC_IN_CONSUMED)
 		abort();
 	/* the response: B's index for this keypair is its sender field */
@@ -103,13 +103,13 @@ static void pair_init(struct pair *p, bool obfuscate)
 	if (obfuscate) /* unmask a copy to read the index: the mask is what A removes */
 		p->b_index = 0;
 	p->n = 0;
-	if (sec_input(p->a, p->pkt[0], p->len[0], addr, 4, 1000, 1, &peer, &body, &blen, &ev) !=
+	if (sec_input(p->a, p->pkt[0], p->len[0], addr, 4, 1000, &peer, &body, &blen, &ev) !=
 	    SEC_IN_CONSUMED)
 		abort();
 	if (p->n == 1) { /* A's keepalive confirms the keypair at B */
 		if (!obfuscate)
 			memcpy(&p->b_index, p->pkt[0] + 4, 4);
-		sec_input(p->b, p->pkt[0], p->len[0], addr, 4, 1000, 1, &peer, &body, &blen, &ev);
+		sec_input(p->b, p->pkt[0], p->len[0], addr, 4, 1000, &peer, &body, &blen, &ev);
 	}
 	p->n = 0;
 }
@@ -150,7 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p->n = 0;
 	if (flags & 8)
 		now_ms += 1000;
-	rc = sec_input(p->b, pkt, len, addr, sizeof(addr), now_ms, 2, &peer,
+	rc = sec_input(p->b, pkt, len, addr, sizeof(addr), now_ms, &peer,
 		       &body, &blen, &ev);
 	if (rc == SEC_IN_DATA && (body < pkt || body + blen > pkt + len))
 		abort();

@@ -151,7 +151,7 @@ static int deliver_one(unsigned i, struct result *r)
 	if (q->to < 0)
 		return KC_ENOKEY;
 	memcpy(buf, q->b, q->len);
-	r->rc = sec_input(S[q->to].d, buf, q->len, q->from, 8, now, wall, &peer, &body, &blen,
+	r->rc = sec_input(S[q->to].d, buf, q->len, q->from, 8, now, &peer, &body, &blen,
 			  &r->ev);
 	r->blen = 0;
 	if (r->rc == SEC_IN_DATA) {
@@ -847,7 +847,7 @@ START_TEST(test_garbage)
 			buf[0] = (uint8_t)(1 + i % 4);
 		if (len > 3 && i % 5 == 0)
 			buf[1] = buf[2] = buf[3] = 0;
-		ck_assert_int_lt(sec_input(S[1].d, buf, len, "x", 1, now, wall, &peer, &body, &blen,
+		ck_assert_int_lt(sec_input(S[1].d, buf, len, "x", 1, now, &peer, &body, &blen,
 					   &ev),
 				 0);
 		ck_assert(!ev.established);

@@ -147,7 +147,7 @@ struct sec_events {
  * was demanded); each rejection is counted, creates no state and changes nothing else. An
  * authentic packet moves the peer's endpoint to `addr` (roaming). */
 int sec_input(struct sec_dev *d, uint8_t *dgram, size_t len, const void *addr, size_t addr_len,
-	      uint32_t now_ms, uint64_t wall_ns, struct sec_peer **peer, uint8_t **body,
+	      uint32_t now_ms, struct sec_peer **peer, uint8_t **body,
 	      size_t *blen, struct sec_events *ev);
 
 /* Per-peer counters and state for status. */
