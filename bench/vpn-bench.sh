@@ -477,6 +477,10 @@ measure_rr() {
 # --- the run -----------------------------------------------------------------------------------
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 say "machine: $(nproc) cores, shared with other jobs; load average $load0"
+# the bare link, for "idle ping within 0.3 ms of the raw link": the same 20 pings, no tunnel
+raw_out=$(ip netns exec "$C" ping -c 20 -i 0.2 -W 2 -q "$S_IP" 2>&1)
+raw_ping=$(echo "$raw_out" | sed -n 's|^rtt [^=]*= [0-9.]*/\([0-9.]*\)/.*|\1|p')
+say "raw veth ping: avg ${raw_ping:--} ms"
 : >"$work/relay.txt"
 relay_failed=0
 mkdir -p "$work/plot"
@@ -534,6 +538,8 @@ say "measured in $(($(date +%s) - t_start)) s; load average $(cut -d' ' -f1-3 /p
 	echo "# vpn-bench $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores of a VM shared with other jobs"
 	echo "# (load average $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end):" \
 		"figures move between runs, tails most."
+	echo "# raw veth ping (no tunnel): avg ${raw_ping:--} ms"
+	echo "bench=ping cond=raw-veth cc=- stat=avg link=${raw_ping:--} unit=ms"
 	echo "# kcpvpnd: $(git -C "$top" rev-parse --short HEAD 2>/dev/null), OpenSSL build;" \
 		"$(wireguard-go --version 2>&1 | head -1); $(openvpn --version | head -1 | cut -d' ' -f1-2)"
 	echo "# ratio_wg = kcpvpnd / wireguard_go (ratio_wg_salsa20, ratio_wg_secure alike): above 1" \
