@@ -156,6 +156,13 @@ static const char *const config_cipher_names[] = {
 };
 /* clang-format on */
 
+const char *config_cipher_name(const struct config *c)
+{
+	return c->aead < sizeof(config_cipher_names) / sizeof(config_cipher_names[0])
+		   ? config_cipher_names[c->aead]
+		   : "?";
+}
+
 /* The four knobs Profile = manual asks for. */
 static const enum config_key config_knobs[] = {K_NODELAY, K_INTERVAL, K_RESEND, K_NOCONGESTION};
 

@@ -179,6 +179,9 @@ bool config_rate_parse(const char *text, uint64_t *rate_bps);
  * written as "(set)". */
 void config_print(const struct config *c, FILE *f);
 
+/* Secure mode's Cipher as written in a config ("chacha20-poly1305", "aes-256-gcm"). */
+const char *config_cipher_name(const struct config *c);
+
 /* The key names the parser knows, in canonical spelling, NULL-terminated. */
 const char *const *config_keys(void);
 

@@ -203,9 +203,7 @@ static int cmd_status(void *ctx, const json_t *req, json_t *reply, struct contro
 										  : "compat"));
 	if (d->w->sec != NULL) {
 		json_object_set_new(itf, "public_key", key_json(sec_dev_public_key(d->w->sec)));
-		json_object_set_new(itf, "cipher",
-				    json_string(c->aead == SEC_AEAD_AES256GCM ? "aes-256-gcm"
-									      : "chacha20-poly1305"));
+		json_object_set_new(itf, "cipher", json_string(config_cipher_name(c)));
 		json_object_set_new(itf, "obfuscate", json_boolean(c->obfuscate));
 		json_object_set_new(itf, "secure_drops", secure_drops_json(d->w->sec));
 	}

@@ -223,7 +223,7 @@ int main(int argc, char **argv)
 	log_notice("started interface=%s mtu=%u udp_port=%u peers=%zu crypt=%s mode=%s",
 		   d.ifname, d.tun_mtu, d.cfg->listen ? d.cfg->listen_port : 0, d.cfg->npeers,
 		   d.cfg->mode == CONFIG_MODE_SECURE
-			   ? (d.cfg->aead == SEC_AEAD_AES256GCM ? "aes-256-gcm" : "chacha20-poly1305")
+			   ? config_cipher_name(d.cfg)
 			   : crypt_method_name(d.cfg->crypt),
 		   d.cfg->mode == CONFIG_MODE_SECURE ? "secure" : "compat");
 	notify_ready();

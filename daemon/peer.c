@@ -273,8 +273,7 @@ static uint32_t peer_new_conv(void)
 	uint32_t conv = 0;
 
 	while (conv == 0)
-		if (getrandom(&conv, sizeof(conv), 0) != sizeof(conv))
-			conv = (uint32_t)random();
+		conv = (uint32_t)peer_random64();
 	return conv;
 }
 

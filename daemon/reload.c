@@ -173,12 +173,9 @@ int daemon_reload(struct daemon *d)
 	for (unsigned j = 0; j < w->npeers; j++) {
 		struct peer *p = w->peers[j];
 		const struct config_peer *np = find_peer(fresh, p->name);
-		bool still = false;
 
 		reload_routes(d, p->cfg, np);
-		for (size_t i = 0; i < fresh->npeers && !still; i++)
-			still = peers[i] == p;
-		if (still) {
+		if (reload_kept(peers, fresh->npeers, p)) {
 			/* A new RateLimit applies to the running session, over kcpctl tune's. */
 			if (np->rate_bps != p->cfg->rate_bps) {
 				p->tune.rate = false;

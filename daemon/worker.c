@@ -397,7 +397,7 @@ static void worker_datagram_secure(struct worker *w, uint8_t *buf, size_t len,
 	if (rc == SEC_IN_DATA && p->s != NULL) {
 		if (session_input_opened(p->s, body, blen, len, now) < 0)
 			w->st.drop_kcp++;
-		else if (p->state != PEER_UP)
+		else
 			p->state = PEER_UP;
 	}
 	if (p->s != NULL) {
