@@ -173,6 +173,8 @@ static json_t *peer_status_json(const struct peer *p, uint32_t now)
 	json_object_set_new(o, "rx_packets", json_integer((json_int_t)p->st.rx_packets));
 	json_object_set_new(o, "wire_tx_bytes", json_integer((json_int_t)st.out_bytes));
 	json_object_set_new(o, "wire_rx_bytes", json_integer((json_int_t)st.in_bytes));
+	json_object_set_new(o, "wire_tx_packets", json_integer((json_int_t)st.out_pkts));
+	json_object_set_new(o, "wire_rx_packets", json_integer((json_int_t)st.in_pkts));
 	json_object_set_new(o, "overhead_pct", json_real(overhead));
 	json_object_set_new(o, "drop_src", json_integer((json_int_t)p->st.drop_src));
 	json_object_set_new(o, "drop_send", json_integer((json_int_t)p->st.drop_send));

@@ -97,6 +97,9 @@ struct worker {
 	struct pkt *out_pkts[WORKER_BATCH];
 	unsigned out_n;
 	struct peer *out_peer;          /* whose session is emitting right now */
+	/* peers fed in this wake-up, flushed once at its end (ACKs ride with the answers) */
+	struct peer *touched[2 * WORKER_BATCH];
+	unsigned ntouched;
 	uint8_t msg[65536];
 	struct {
 		uint64_t udp_rx, udp_tx, udp_tx_err, udp_tx_full, tun_rx, tun_tx, tun_tx_err;

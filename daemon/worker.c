@@ -6,7 +6,10 @@
  * Ingress: recvmmsg; each datagram is opened once with the shared compat cipher, matched to a
  * peer by source address (or, for a new address, by the conv it carries), fed to the session;
  * messages out of it are IP packets (source checked against the peer's AllowedIPs, written to
- * the TUN) or in-band control messages (keepalives).
+ * the TUN) or in-band control messages (keepalives). When something was written to the TUN,
+ * the TUN is read before the sessions flush: the kernel answers a ping or a TCP segment while
+ * write() runs, so the answer leaves in the same datagram as the KCP ACK of the question
+ * instead of a datagram after it (one send and one receive less each way: see DESIGN-NOTES).
  * A datagram from a new address opens an "unidentified" session; it is adopted by the peer
  * whose AllowedIPs hold the source of its first IP packet or the addresses its keepalive lists
  * (compat mode knows no other identity: the shared key is the only authentication). */
@@ -128,6 +131,46 @@ void worker_schedule(struct worker *w, struct peer *p, uint32_t now)
 	heap_fix(w, (unsigned)p->heap_idx);
 }
 
+/* Notes p for the flush at the end of this wake-up. */
+static void worker_touch(struct worker *w, struct peer *p, uint32_t now)
+{
+	if (w->ntouched > 0 && w->touched[w->ntouched - 1] == p)
+		return;
+	for (unsigned i = 0; i < w->ntouched; i++)
+		if (w->touched[i] == p)
+			return;
+	if (w->ntouched == sizeof(w->touched) / sizeof(w->touched[0])) {
+		/* cannot happen (two batches' worth): flush it now rather than lose it */
+		if (p->s != NULL)
+			session_update(p->s, now);
+		worker_schedule(w, p, now);
+		return;
+	}
+	w->touched[w->ntouched++] = p;
+}
+
+static void worker_untouch(struct worker *w, const struct peer *p)
+{
+	for (unsigned i = 0; i < w->ntouched; i++)
+		if (w->touched[i] == p) {
+			w->touched[i] = w->touched[--w->ntouched];
+			return;
+		}
+}
+
+/* Flushes the touched sessions (ACKs and data together) and re-times them. */
+static void worker_flush_touched(struct worker *w, uint32_t now)
+{
+	for (unsigned i = 0; i < w->ntouched; i++) {
+		struct peer *p = w->touched[i];
+
+		if (p->s != NULL)
+			session_update(p->s, now);
+		worker_schedule(w, p, now);
+	}
+	w->ntouched = 0;
+}
+
 /* ---- UDP out ---- */
 
 void worker_queue_udp(struct worker *w, struct pkt *pk, const struct sockaddr_in6 *to)
@@ -226,6 +269,7 @@ static void orphan_drop(struct worker *w, struct peer *o)
 		if (w->orphans[i] == o)
 			w->orphans[i] = NULL;
 	heap_remove(w, o);
+	worker_untouch(w, o);
 	peer_free(o);
 }
 
@@ -364,6 +408,8 @@ static struct peer *worker_deliver(struct worker *w, struct peer *p, uint32_t no
 
 /* ---- UDP in ---- */
 
+static void worker_tun_drain(struct worker *w, uint32_t now);
+
 /* Secure mode: the peer is whoever's keys open the datagram; it moves to where it came from. */
 static void worker_datagram_secure(struct worker *w, uint8_t *buf, size_t len,
 				   const struct sockaddr_in6 *from, uint32_t now)
@@ -400,11 +446,9 @@ static void worker_datagram_secure(struct worker *w, uint8_t *buf, size_t len,
 		else
 			p->state = PEER_UP;
 	}
-	if (p->s != NULL) {
+	if (p->s != NULL)
 		p = worker_deliver(w, p, now);
-		session_update(p->s, now);
-	}
-	worker_schedule(w, p, now);
+	worker_touch(w, p, now);
 }
 
 static void worker_datagram(struct worker *w, uint8_t *buf, size_t len,
@@ -422,11 +466,18 @@ static void worker_datagram(struct worker *w, uint8_t *buf, size_t len,
 	}
 	err = session_peek(body, blen, &pk);
 	if (err < 0) {
-		/* parity carries no conv: it belongs to the address's session, if any */
-		if (p != NULL && p->s != NULL)
-			session_input_opened(p->s, body, blen, len, now);
-		else
+		/* parity carries no conv: it belongs to the address's session, if any; what it
+		 * recovers is delivered and ACKed now, not when the next datagram comes */
+		if (p == NULL || p->s == NULL) {
 			w->st.drop_parity_no_session++;
+			return;
+		}
+		if (session_input_opened(p->s, body, blen, len, now) < 0) {
+			w->st.drop_kcp++;
+			return;
+		}
+		p = worker_deliver(w, p, now);
+		worker_touch(w, p, now);
 		return;
 	}
 	if (p == NULL || p->s == NULL || p->conv != pk.conv) {
@@ -466,8 +517,7 @@ static void worker_datagram(struct worker *w, uint8_t *buf, size_t len,
 			 udp_addr_str(&p->addr, abuf, sizeof(abuf)), p->conv);
 	}
 	p = worker_deliver(w, p, now);
-	session_update(p->s, now);
-	worker_schedule(w, p, now);
+	worker_touch(w, p, now);
 }
 
 static void worker_udp_cb(evutil_socket_t fd, short what, void *arg)
@@ -478,6 +528,7 @@ static void worker_udp_cb(evutil_socket_t fd, short what, void *arg)
 	struct sockaddr_in6 from[WORKER_BATCH];
 	struct worker *w = arg;
 	uint32_t now = daemon_now_ms();
+	uint64_t tun_tx0 = w->st.tun_tx;
 	int n;
 
 	(void)what;
@@ -502,23 +553,21 @@ static void worker_udp_cb(evutil_socket_t fd, short what, void *arg)
 		else
 			worker_datagram(w, bufs[i], msgs[i].msg_len, &from[i], now);
 	}
+	if (w->st.tun_tx != tun_tx0)
+		worker_tun_drain(w, now); /* the answers, to ride with the ACKs */
+	worker_flush_touched(w, now);
 	worker_flush_udp(w);
 	worker_arm(w, now);
 }
 
 /* ---- TUN in ---- */
 
-static void worker_tun_cb(evutil_socket_t fd, short what, void *arg)
+/* Reads up to WORKER_BATCH packets from the TUN into their peers' sessions; the sessions are
+ * flushed by the caller (worker_flush_touched). */
+static void worker_tun_drain(struct worker *w, uint32_t now)
 {
-	struct worker *w = arg;
-	struct peer *touched[WORKER_BATCH];
-	unsigned ntouched = 0;
-	uint32_t now = daemon_now_ms();
-
-	(void)what;
-	w->now_ms = now;
 	for (int i = 0; i < WORKER_BATCH; i++) {
-		ssize_t n = read(fd, w->msg, sizeof(w->msg));
+		ssize_t n = read(w->tun_fd, w->msg, sizeof(w->msg));
 		const uint8_t *src, *dst;
 		struct peer *p;
 		int family;
@@ -551,19 +600,20 @@ static void worker_tun_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		p->st.tx_packets++;
 		p->st.tx_bytes += (uint64_t)n;
-		if (ntouched == 0 || touched[ntouched - 1] != p) {
-			bool seen = false;
+		worker_touch(w, p, now);
+	}
+}
 
-			for (unsigned j = 0; j < ntouched && !seen; j++)
-				seen = touched[j] == p;
-			if (!seen)
-				touched[ntouched++] = p;
-		}
-	}
-	for (unsigned i = 0; i < ntouched; i++) {
-		session_update(touched[i]->s, now);
-		worker_schedule(w, touched[i], now);
-	}
+static void worker_tun_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	uint32_t now = daemon_now_ms();
+
+	(void)fd;
+	(void)what;
+	w->now_ms = now;
+	worker_tun_drain(w, now);
+	worker_flush_touched(w, now);
 	worker_flush_udp(w);
 	worker_arm(w, now);
 }
