@@ -1,14 +1,20 @@
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "kcpcore/pool.h"
 
+/* The buffers are carved from one anonymous mapping in order, the first time they are needed:
+ * a buffer never used is a page never touched, so a pool sized for every peer's full windows
+ * costs memory only as far as traffic actually fills them (DESIGN-NOTES: "pool"). */
 struct pool {
-	struct pkt *free; /* stack of free buffers, most recently used on top (cache-warm) */
+	struct pkt *free; /* stack of returned buffers, most recently used on top (cache-warm) */
 	unsigned count;
 	unsigned avail;
+	unsigned carved;  /* buffers [0, carved) have been handed out at least once */
 	size_t buf_size;
 	size_t stride;
+	size_t map_len;
 	uint8_t *mem;
 };
 
@@ -18,6 +24,7 @@ struct pool *pool_new(unsigned count, size_t buf_size, int *err)
 {
 	struct pool *pool;
 	size_t stride;
+	void *mem;
 
 	if (count == 0 || buf_size <= KC_HEADROOM || buf_size > UINT16_MAX) {
 		*err = -EINVAL;
@@ -27,19 +34,17 @@ struct pool *pool_new(unsigned count, size_t buf_size, int *err)
 	pool = calloc(1, sizeof(*pool));
 	if (pool == NULL)
 		goto fail;
-	if (posix_memalign((void **)&pool->mem, POOL_ALIGN, stride * count) != 0)
+	pool->map_len = stride * count;
+	/* no swap reserved up front: pages come (zeroed) as buffers are first used */
+	mem = mmap(NULL, pool->map_len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (mem == MAP_FAILED)
 		goto fail_pool;
+	pool->mem = mem;
 	pool->count = count;
+	pool->avail = count;
 	pool->buf_size = buf_size;
 	pool->stride = stride;
-	for (unsigned i = count; i-- > 0;) {
-		struct pkt *p = (struct pkt *)(pool->mem + (size_t)i * stride);
-
-		p->cap = (uint16_t)buf_size;
-		p->next = pool->free;
-		pool->free = p;
-	}
-	pool->avail = count;
 	return pool;
 
 fail_pool:
@@ -53,7 +58,7 @@ void pool_free(struct pool *pool)
 {
 	if (pool == NULL)
 		return;
-	free(pool->mem);
+	munmap(pool->mem, pool->map_len);
 	free(pool);
 }
 
@@ -61,9 +66,14 @@ struct pkt *pool_get(struct pool *pool)
 {
 	struct pkt *p = pool->free;
 
-	if (p == NULL)
+	if (p != NULL) {
+		pool->free = p->next;
+	} else if (pool->carved < pool->count) {
+		p = (struct pkt *)(pool->mem + (size_t)pool->carved++ * pool->stride);
+		p->cap = (uint16_t)pool->buf_size;
+	} else {
 		return NULL;
-	pool->free = p->next;
+	}
 	pool->avail--;
 	p->next = NULL;
 	p->off = KC_HEADROOM;
@@ -89,6 +99,11 @@ unsigned pool_avail(const struct pool *pool)
 unsigned pool_count(const struct pool *pool)
 {
 	return pool->count;
+}
+
+unsigned pool_touched(const struct pool *pool)
+{
+	return pool->carved;
 }
 
 size_t pool_buf_size(const struct pool *pool)

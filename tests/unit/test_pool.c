@@ -1,7 +1,9 @@
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kcpcore/pool.h"
 
@@ -31,6 +33,58 @@ START_TEST(pool_hands_out_every_buffer_once_then_null)
 	for (int i = 0; i < 4; i++)
 		pool_put(pool, p[i]);
 	ck_assert_uint_eq(pool_avail(pool), 4);
+	pool_free(pool);
+}
+END_TEST
+
+/* Resident memory of this process, in bytes (/proc/self/statm). */
+static size_t rss_bytes(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long size = 0, resident = 0;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "%lu %lu", &size, &resident), 2);
+	fclose(f);
+	return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+START_TEST(pool_touches_memory_only_for_buffers_used)
+{
+	enum { COUNT = 65536, SIZE = 2048, USED = 1000 };
+	int err = 0;
+	size_t rss0 = rss_bytes(), rss1, rss2;
+	struct pool *pool = pool_new(COUNT, SIZE, &err);
+	struct pkt *p[USED], *q;
+
+	/* 134 MB of buffers, none resident until used */
+	ck_assert_ptr_nonnull(pool);
+	ck_assert_uint_eq(pool_avail(pool), COUNT);
+	ck_assert_uint_eq(pool_touched(pool), 0);
+	rss1 = rss_bytes();
+	ck_assert_msg(rss1 < rss0 + 8u * 1024 * 1024, "new pool made %zu bytes resident",
+		      rss1 - rss0);
+	for (int i = 0; i < USED; i++) {
+		p[i] = pool_get(pool);
+		ck_assert_ptr_nonnull(p[i]);
+		memset(p[i]->buf, 0x5a, p[i]->cap);
+	}
+	ck_assert_uint_eq(pool_touched(pool), USED);
+	rss2 = rss_bytes();
+	ck_assert_msg(rss2 >= rss1 + (size_t)USED * SIZE / 2 &&
+			      rss2 < rss1 + (size_t)USED * SIZE * 2 + 8u * 1024 * 1024,
+		      "%d buffers used: resident grew by %zd bytes", USED, (ssize_t)(rss2 - rss1));
+	/* a returned buffer is handed out again (warm) before a new one is carved */
+	pool_put(pool, p[7]);
+	q = pool_get(pool);
+	ck_assert_ptr_eq(q, p[7]);
+	ck_assert_uint_eq(q->len, 0);
+	ck_assert_uint_eq(q->off, KC_HEADROOM);
+	ck_assert_uint_eq(pool_touched(pool), USED);
+	ck_assert_uint_eq(pool_avail(pool), COUNT - USED);
+	for (int i = 0; i < USED; i++)
+		pool_put(pool, p[i]);
+	ck_assert_uint_eq(pool_avail(pool), COUNT);
 	pool_free(pool);
 }
 END_TEST
@@ -73,6 +127,7 @@ int main(void)
 	int failed;
 
 	tcase_add_test(tc, pool_hands_out_every_buffer_once_then_null);
+	tcase_add_test(tc, pool_touches_memory_only_for_buffers_used);
 	tcase_add_test(tc, pool_new_rejects_bad_sizes);
 	tcase_add_test(tc, pkt_tailroom_counts_bytes_after_data);
 	suite_add_tcase(s, tc);

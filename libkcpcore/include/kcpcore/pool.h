@@ -1,7 +1,9 @@
 /* Fixed pools of packet buffers: the packet path never calls malloc.
  *
  * A pool is created at start-up with a fixed number of equally sized buffers and belongs to
- * one worker (no locks). A function that takes a struct pkt * owns it after the call. */
+ * one worker (no locks). Its memory is mapped at creation and each buffer's pages are touched
+ * only when the buffer is first handed out, so an unused part of a pool costs address space,
+ * not memory. A function that takes a struct pkt * owns it after the call. */
 #ifndef KCPCORE_POOL_H
 #define KCPCORE_POOL_H
 
@@ -23,7 +25,7 @@ struct pkt {
 
 struct pool;
 
-/* Pool of `count` buffers of `buf_size` bytes each (headroom included), allocated once.
+/* Pool of `count` buffers of `buf_size` bytes each (headroom included), mapped once.
  * Returns NULL and sets *err to -EINVAL (bad sizes) or -ENOMEM. Free with pool_free(). */
 struct pool *pool_new(unsigned count, size_t buf_size, int *err);
 
@@ -39,6 +41,9 @@ void pool_put(struct pool *pool, struct pkt *p);
 /* Buffers currently free, and buffers in all. */
 unsigned pool_avail(const struct pool *pool);
 unsigned pool_count(const struct pool *pool);
+
+/* Buffers handed out at least once (their memory is in use; the rest was never touched). */
+unsigned pool_touched(const struct pool *pool);
 
 /* Size of each buffer, headroom included. */
 size_t pool_buf_size(const struct pool *pool);
