@@ -18,7 +18,8 @@
 #   kcpvpnd_salsa20  the same binary, Crypt = salsa20
 #   kcpvpnd_secure   the same binary in secure mode (the default mode), default Cipher
 #                    (chacha20-poly1305), keys made by kcpctl genkey/pubkey/genpsk
-#     all three: Profile = fast3, SndWnd = RcvWnd = 1024 (the default; VPNBENCH_WND), FEC = 10:3 on the lossy conditions
+#     all three: Profile = fast3, the default windows (SndWnd = RcvWnd = 2048; VPNBENCH_WND sets
+#     others), FEC = 10:3 on the lossy conditions
 #     (loss 1% and 5%), FEC off on clean and rtt50-loss0; MTU auto (1348 compat, 1336 secure)
 #   wireguard_go     Debian's wireguard-go, keys made by wg genkey, MTU 1420
 #   openvpn          OpenVPN 2.6 userspace (--disable-dco), UDP, TLS peer-to-peer with
@@ -26,7 +27,7 @@
 #                    channel AES-256-GCM (checked in its log), MTU 1500 with its default mssfix
 #
 # Measurements, per tunnel and condition:
-#   ping  20 pings 0.2 s apart through the tunnel: average RTT (ms) and loss (%)
+#   ping  VPNBENCH_PINGS (20) pings 0.2 s apart through the tunnel: average RTT (ms) and loss (%)
 #   tcp   iperf3 single TCP stream client -> server, VPNBENCH_SECONDS (10) s, the inner TCP
 #         on CUBIC and on BBR (iperf3 -C, checked in its JSON): received Mbit/s
 #   cpu   CPU seconds (user + system, from /proc/PID/stat) the tunnel's two processes, client
@@ -51,9 +52,10 @@
 #
 # Environment: VPNBENCH_DIR, VPNBENCH_BUILD (an optimised OpenSSL build tree, configured here
 # when missing), VPNBENCH_TUNNELS ["kcpvpnd kcpvpnd_salsa20 kcpvpnd_secure wireguard_go openvpn"],
-# VPNBENCH_CONDS ["clean rtt50-loss0 rtt50-loss1 rtt50-loss5"], VPNBENCH_CCS ["cubic bbr"],
+# VPNBENCH_CONDS ["clean rtt50-loss0 rtt50-loss1 rtt50-loss5"], VPNBENCH_CCS ["cubic bbr"; empty:
+# no tcp runs], VPNBENCH_PINGS [20],
 # VPNBENCH_SECONDS [10], VPNBENCH_RR_CONDS ["rtt50-loss5"], VPNBENCH_RR_FEC ["3:2"],
-# VPNBENCH_WND [1024] (kcpvpnd's SndWnd and RcvWnd: 2048 covers 50 ms at 400 Mbit/s),
+# VPNBENCH_WND [unset: the default, 2048] (kcpvpnd's SndWnd and RcvWnd),
 # VPNBENCH_SEED [20261123].
 set -uo pipefail
 
@@ -62,11 +64,12 @@ work=${VPNBENCH_DIR:-$top/_build/vpnbench}
 build=${VPNBENCH_BUILD:-$top/_build/bench-openssl}
 tunnels=${VPNBENCH_TUNNELS:-kcpvpnd kcpvpnd_salsa20 kcpvpnd_secure wireguard_go openvpn}
 conds=${VPNBENCH_CONDS:-clean rtt50-loss0 rtt50-loss1 rtt50-loss5}
-ccs=${VPNBENCH_CCS:-cubic bbr}
+ccs=${VPNBENCH_CCS-cubic bbr}
 secs=${VPNBENCH_SECONDS:-10}
+pings=${VPNBENCH_PINGS:-20}
 rr_conds=${VPNBENCH_RR_CONDS:-rtt50-loss5}
 rr_fec=${VPNBENCH_RR_FEC:-3:2}
-wnd=${VPNBENCH_WND:-1024}
+wnd=${VPNBENCH_WND:-}
 seed=${VPNBENCH_SEED:-20261123}
 jobs=$(nproc 2>/dev/null || echo 2)
 hz=$(getconf CLK_TCK)
@@ -321,8 +324,7 @@ ListenPort = $tun_port
 Address = 10.9.0.1/24
 FEC = $fec
 Profile = fast3
-SndWnd = $wnd
-RcvWnd = $wnd
+$([ -z "$wnd" ] || printf 'SndWnd = %s\nRcvWnd = %s\n' "$wnd" "$wnd")
 ControlSocket = $tmp/kcp-s.sock
 
 [Peer]
@@ -337,8 +339,7 @@ $(kcp_keys "$mode" "$crypt" c)
 Address = 10.9.0.2/24
 FEC = $fec
 Profile = fast3
-SndWnd = $wnd
-RcvWnd = $wnd
+$([ -z "$wnd" ] || printf 'SndWnd = %s\nRcvWnd = %s\n' "$wnd" "$wnd")
 ControlSocket = $tmp/kcp-c.sock
 
 [Peer]
@@ -415,7 +416,7 @@ tun_port_of() {
 # --- measurements ------------------------------------------------------------------------------
 measure_ping() {
 	local t=$1 cond=$2 tag=$3 out avg loss
-	out=$(ip netns exec "$C" ping -c 20 -i 0.2 -W 2 -q "$tun_ip" 2>&1)
+	out=$(ip netns exec "$C" ping -c "$pings" -i 0.2 -W 2 -q "$tun_ip" 2>&1)
 	echo "$out" >"$work/logs/$tag.ping.log"
 	loss=$(echo "$out" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')
 	avg=$(echo "$out" | sed -n 's|^rtt [^=]*= [0-9.]*/\([0-9.]*\)/.*|\1|p')
@@ -477,8 +478,8 @@ measure_rr() {
 # --- the run -----------------------------------------------------------------------------------
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 say "machine: $(nproc) cores, shared with other jobs; load average $load0"
-# the bare link, for "idle ping within 0.3 ms of the raw link": the same 20 pings, no tunnel
-raw_out=$(ip netns exec "$C" ping -c 20 -i 0.2 -W 2 -q "$S_IP" 2>&1)
+# the bare link, for "idle ping within 0.3 ms of the raw link": the same pings, no tunnel
+raw_out=$(ip netns exec "$C" ping -c "$pings" -i 0.2 -W 2 -q "$S_IP" 2>&1)
 raw_ping=$(echo "$raw_out" | sed -n 's|^rtt [^=]*= [0-9.]*/\([0-9.]*\)/.*|\1|p')
 say "raw veth ping: avg ${raw_ping:--} ms"
 : >"$work/relay.txt"

@@ -34,7 +34,7 @@
 #define CONFIG_FILE_MAX	     (1024 * 1024) /* config_load() refuses larger files */
 #define CONFIG_KEYFILE_MAX   4096	   /* bytes of a KeyFile read to find its first line */
 #define CONFIG_WND_MAX	     32768	   /* libkcpcore's window bound */
-#define CONFIG_WND_DEFAULT   1024
+#define CONFIG_WND_DEFAULT   2048 /* 50 ms at 400 Mbit/s (DESIGN-NOTES: "windows") */
 #define CONFIG_UDPMTU_MIN    576
 #define CONFIG_UDPMTU_MAX    1500 /* kcp-go refuses more */
 #define CONFIG_MTU_MIN_V4    576

@@ -1198,8 +1198,8 @@ START_TEST(config_defaults_filled_in)
 	ck_assert_uint_eq(c->kcp.interval_ms, 10);
 	ck_assert_uint_eq(c->kcp.resend, 2);
 	ck_assert(c->kcp.nc);
-	ck_assert_uint_eq(c->kcp.snd_wnd, 1024);
-	ck_assert_uint_eq(c->kcp.rcv_wnd, 1024);
+	ck_assert_uint_eq(c->kcp.snd_wnd, 2048);
+	ck_assert_uint_eq(c->kcp.rcv_wnd, 2048);
 	ck_assert_uint_eq(c->socket_buffer_bytes, 4 << 20);
 	ck_assert_str_eq(c->control_socket, "/run/kcpvpnd/kcp0.sock");
 	ck_assert_int_eq(c->log_level, CONFIG_LOG_INFO);
