@@ -72,24 +72,26 @@ static uint64_t peer_random64(void)
 	return x;
 }
 
-/* What we tell the peer about our side in the handshake. */
+/* What we tell the peer about our side in the handshake: the configuration's settings with
+ * kcpctl tune's on top, as the session runs them. */
 static void peer_secure_local(struct peer *p, uint64_t epoch)
 {
 	const struct config *c = p->w->d->cfg;
 	const struct config_peer *cp = p->cfg;
+	const struct peer_tune *t = &p->tune;
 	struct sec_params lp;
 
 	memset(&lp, 0, sizeof(lp));
 	lp.epoch = epoch;
 	lp.udp_mtu = (uint16_t)c->udp_mtu;
-	lp.fec_data = (uint8_t)(p->tune.fec ? p->tune.fec_data : cp->fec_data);
-	lp.fec_parity = (uint8_t)(p->tune.fec ? p->tune.fec_parity : cp->fec_parity);
-	lp.nodelay = (uint8_t)cp->kcp.nodelay;
-	lp.interval_ms = (uint16_t)cp->kcp.interval_ms;
-	lp.resend = (uint8_t)cp->kcp.resend;
-	lp.nc = cp->kcp.nc;
-	lp.snd_wnd = (uint16_t)cp->kcp.snd_wnd;
-	lp.rcv_wnd = (uint16_t)cp->kcp.rcv_wnd;
+	lp.fec_data = (uint8_t)(t->fec ? t->fec_data : cp->fec_data);
+	lp.fec_parity = (uint8_t)(t->fec ? t->fec_parity : cp->fec_parity);
+	lp.nodelay = (uint8_t)(t->nodelay ? t->nodelay_mode : cp->kcp.nodelay);
+	lp.interval_ms = (uint16_t)(t->nodelay ? t->interval_ms : cp->kcp.interval_ms);
+	lp.resend = (uint8_t)(t->nodelay ? t->resend : cp->kcp.resend);
+	lp.nc = t->nodelay ? t->nc : cp->kcp.nc;
+	lp.snd_wnd = (uint16_t)(t->wnd ? t->snd_wnd : cp->kcp.snd_wnd);
+	lp.rcv_wnd = (uint16_t)(t->wnd ? t->rcv_wnd : cp->kcp.rcv_wnd);
 	lp.aead = (enum sec_aead)c->aead;
 	sec_peer_set_local(p->sp, &lp);
 }
@@ -234,6 +236,12 @@ int peer_apply_tune(struct peer *p)
 	const struct peer_tune *t = &p->tune;
 	int rc = 0;
 
+	if (p->sp != NULL && p->cfg != NULL) {
+		struct sec_params lp;
+
+		sec_peer_local(p->sp, &lp);
+		peer_secure_local(p, lp.epoch); /* the next handshake announces the tuned values */
+	}
 	if (p->s == NULL)
 		return 0;
 	if (t->fec)

@@ -641,6 +641,11 @@ void sec_peer_set_local(struct sec_peer *p, const struct sec_params *local)
 	p->local = *local;
 }
 
+void sec_peer_local(const struct sec_peer *p, struct sec_params *local)
+{
+	*local = p->local;
+}
+
 void sec_peer_new_epoch(struct sec_peer *p, uint64_t epoch)
 {
 	p->local.epoch = epoch;

@@ -7,7 +7,8 @@
 #   ns C: client  ==veth 10.204.0.0/24==  ns S: server (UDP 4100)  ==veth 10.205.0.0/24==  ns A
 #   ns A floods from spoofed sources 10.250.0.0/16 (routed back to A, rp_filter off in S)
 #
-# Also: SIGHUP renewing the client's entry with its key kept. Needs root. Numbers printed:
+# Also: SIGHUP renewing the client's entry with its key kept; settings tuned live are what the
+# next handshake announces (seen by the restarted server). Needs root. Numbers printed:
 # roam_gap_s, flood ping replies, hup_gap_s, restart_resume_s.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -175,6 +176,9 @@ fec=$("$KCPCTL" -s "$E2E_TMP/server.sock" status --json | jq -r '.peers[0].fec')
 pass "SIGHUP renewed the peer (same key, FEC 3:2): longest gap in replies $hupgap s"
 
 # --- server SIGKILL and restart: traffic resumes within 5 s
+# (the client tuned live first: its next handshake must announce what it now runs)
+"$KCPCTL" -s "$E2E_TMP/client.sock" tune fec=2:1 sndwnd=512 rcvwnd=768 >/dev/null ||
+	fail "kcpctl tune on the client"
 ip netns exec "$C" ping -D -i 0.1 -W 1 10.9.4.1 >"$E2E_TMP/ping-restart.txt" 2>&1 &
 E2E_PIDS+=($!)
 sleep 1
@@ -190,4 +194,9 @@ wait_for 5 "traffic within 5 s of the restart" \
 t1=$(date +%s.%N)
 resume=$(echo "$t1 - $t0" | bc)
 pass "server restarted: traffic resumed after $(printf %.2f "$resume") s"
+announced=$("$KCPCTL" -s "$E2E_TMP/server.sock" status --json |
+	jq -r '.peers[0].secure.remote | "\(.fec) \(.snd_wnd) \(.rcv_wnd)"')
+[ "$announced" = "2:1 512 768" ] ||
+	fail "the client announced \"$announced\" in its handshake, not its tuned 2:1 512 768"
+pass "the handshake announced the client's tuned settings ($announced)"
 echo "secure: all checks passed (iperf_mbit=$up roam_gap_s=$gap flood_replies=$got/50 hup_gap_s=$hupgap restart_resume_s=$(printf %.2f "$resume"))"

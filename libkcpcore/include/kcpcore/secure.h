@@ -94,6 +94,9 @@ const uint8_t *sec_peer_public_key(const struct sec_peer *p);
 /* What we advertise in our next handshake messages (epoch, MTU, FEC, KCP settings, AEAD). */
 void sec_peer_set_local(struct sec_peer *p, const struct sec_params *local);
 
+/* What we advertise now (as last set, with the current epoch). */
+void sec_peer_local(const struct sec_peer *p, struct sec_params *local);
+
 /* Picks a new local epoch (our KCP session restarts) and asks for a handshake. */
 void sec_peer_new_epoch(struct sec_peer *p, uint64_t epoch);
 
