@@ -44,6 +44,16 @@ struct sec_slot {
 	struct sec_keypair *kp;
 };
 
+/* An open-addressing hash table of fixed-size entries (linear probing, backward-shift
+ * deletion), at most half full. */
+struct sec_table {
+	void *e;                             /* mask + 1 entries of size bytes, NULL before growth */
+	uint32_t mask;
+	size_t size;
+	uint32_t (*home)(const void *entry); /* hash of the entry's key */
+	bool (*used)(const void *entry);     /* a zeroed entry is free */
+};
+
 struct sec_peer {
 	struct sec_dev *d;
 	void *user;
@@ -91,12 +101,10 @@ struct sec_dev {
 	void (*rand)(void *user, uint8_t *out, size_t len);
 	void *rand_user;
 
-	struct sec_slot *slots; /* receiver index -> handshake or keypair */
-	uint32_t slot_mask;
+	struct sec_table slots; /* receiver index -> struct sec_slot: handshake or keypair */
 	unsigned slots_used;
 	struct sec_peer *pending; /* peers with a handshake in flight (cookie replies find them) */
-	struct sec_peer **keys; /* static public key -> peer */
-	uint32_t key_mask;
+	struct sec_table keys; /* static public key -> struct sec_peer * */
 	unsigned npeers;
 
 	uint8_t secret[32];     /* cookie secret */
@@ -171,46 +179,80 @@ static void sec_obfuscate(const uint8_t key[32], uint8_t *pkt, size_t len)
 		pkt[i] ^= mask[i];
 }
 
-/* ---- the index table (open addressing, linear probing, backward-shift deletion) ---- */
+/* ---- tables: receiver index -> slot, public key -> peer ---- */
 
-static struct sec_slot *slot_find(struct sec_dev *d, uint32_t idx)
+static void *tab_at(const struct sec_table *t, uint32_t i)
 {
-	for (uint32_t i = idx & d->slot_mask;; i = (i + 1) & d->slot_mask) {
-		if (d->slots[i].kind == SLOT_EMPTY)
-			return NULL;
-		if (d->slots[i].idx == idx)
-			return &d->slots[i];
-	}
+	return (uint8_t *)t->e + (size_t)i * t->size;
 }
 
-static void slot_put(struct sec_slot *tab, uint32_t mask, const struct sec_slot *s)
+/* Copies entry into the first free place from its home (the table is never full). */
+static void tab_put(struct sec_table *t, const void *entry)
 {
-	uint32_t i = s->idx & mask;
+	uint32_t i = t->home(entry) & t->mask;
 
-	while (tab[i].kind != SLOT_EMPTY)
-		i = (i + 1) & mask;
-	tab[i] = *s;
+	while (t->used(tab_at(t, i)))
+		i = (i + 1) & t->mask;
+	memcpy(tab_at(t, i), entry, t->size);
 }
 
-static int slots_grow(struct sec_dev *d, unsigned want)
+/* Room for `want` entries, at most half full; the first allocation has first_cap places.
+ * 0, or -ENOMEM with the table unchanged. */
+static int tab_grow(struct sec_table *t, unsigned want, uint32_t first_cap)
 {
-	uint32_t cap = d->slot_mask + 1;
-	struct sec_slot *n;
+	struct sec_table n = *t;
+	uint32_t cap = t->e != NULL ? t->mask + 1 : first_cap;
 
-	if (d->slots != NULL && want * 2 <= cap)
+	if (t->e != NULL && want * 2 <= cap)
 		return 0;
 	while (want * 2 > cap)
 		cap *= 2;
-	n = calloc(cap, sizeof(*n));
-	if (n == NULL)
+	n.e = calloc(cap, t->size);
+	if (n.e == NULL)
 		return -ENOMEM;
-	for (uint32_t i = 0; d->slots != NULL && i <= d->slot_mask; i++)
-		if (d->slots[i].kind != SLOT_EMPTY)
-			slot_put(n, cap - 1, &d->slots[i]);
-	free(d->slots);
-	d->slots = n;
-	d->slot_mask = cap - 1;
+	n.mask = cap - 1;
+	for (uint32_t i = 0; t->e != NULL && i <= t->mask; i++)
+		if (t->used(tab_at(t, i)))
+			tab_put(&n, tab_at(t, i));
+	free(t->e);
+	*t = n;
 	return 0;
+}
+
+/* Frees place i: later members of its cluster move back into the hole when allowed. */
+static void tab_del_at(struct sec_table *t, uint32_t i)
+{
+	for (uint32_t j = (i + 1) & t->mask; t->used(tab_at(t, j)); j = (j + 1) & t->mask) {
+		uint32_t home = t->home(tab_at(t, j)) & t->mask;
+
+		if (((j - home) & t->mask) >= ((j - i) & t->mask)) {
+			memcpy(tab_at(t, i), tab_at(t, j), t->size);
+			i = j;
+		}
+	}
+	memset(tab_at(t, i), 0, t->size);
+}
+
+static uint32_t slot_home(const void *e)
+{
+	return ((const struct sec_slot *)e)->idx;
+}
+
+static bool slot_used(const void *e)
+{
+	return ((const struct sec_slot *)e)->kind != SLOT_EMPTY;
+}
+
+static struct sec_slot *slot_find(struct sec_dev *d, uint32_t idx)
+{
+	struct sec_slot *tab = d->slots.e;
+
+	for (uint32_t i = idx & d->slots.mask;; i = (i + 1) & d->slots.mask) {
+		if (tab[i].kind == SLOT_EMPTY)
+			return NULL;
+		if (tab[i].idx == idx)
+			return &tab[i];
+	}
 }
 
 /* A fresh random index for p (kind, kp), never 0 and never in use. */
@@ -222,100 +264,58 @@ static uint32_t slot_add(struct sec_dev *d, uint8_t kind, struct sec_peer *p,
 	do
 		sec_random(d, (uint8_t *)&s.idx, sizeof(s.idx));
 	while (s.idx == 0 || slot_find(d, s.idx) != NULL);
-	slot_put(d->slots, d->slot_mask, &s);
+	tab_put(&d->slots, &s);
 	d->slots_used++;
 	return s.idx;
 }
 
 static void slot_del(struct sec_dev *d, uint32_t idx)
 {
-	uint32_t i, j;
+	struct sec_slot *s;
 
-	if (idx == 0)
-		return;
-	for (i = idx & d->slot_mask; d->slots[i].kind != SLOT_EMPTY; i = (i + 1) & d->slot_mask)
-		if (d->slots[i].idx == idx)
-			break;
-	if (d->slots[i].kind == SLOT_EMPTY)
+	if (idx == 0 || (s = slot_find(d, idx)) == NULL)
 		return;
 	d->slots_used--;
-	/* backward shift: move later members of the cluster into the hole when allowed */
-	for (j = (i + 1) & d->slot_mask; d->slots[j].kind != SLOT_EMPTY; j = (j + 1) & d->slot_mask) {
-		uint32_t home = d->slots[j].idx & d->slot_mask;
-
-		if (((j - home) & d->slot_mask) >= ((j - i) & d->slot_mask)) {
-			d->slots[i] = d->slots[j];
-			i = j;
-		}
-	}
-	memset(&d->slots[i], 0, sizeof(d->slots[i]));
+	tab_del_at(&d->slots, (uint32_t)(s - (struct sec_slot *)d->slots.e));
 }
-
-/* ---- the public key table ---- */
 
 static uint32_t key_hash(const uint8_t pub[32])
 {
 	return wire_peek_u32le(pub);
 }
 
+static uint32_t key_home(const void *e)
+{
+	return key_hash((*(struct sec_peer *const *)e)->pub);
+}
+
+static bool key_used(const void *e)
+{
+	return *(struct sec_peer *const *)e != NULL;
+}
+
+/* The place of the peer with this public key, or of the free entry ending its search. */
+static uint32_t key_place(const struct sec_dev *d, const uint8_t pub[32])
+{
+	struct sec_peer *const *tab = d->keys.e;
+	uint32_t i = key_hash(pub) & d->keys.mask;
+
+	while (tab[i] != NULL && memcmp(tab[i]->pub, pub, 32) != 0)
+		i = (i + 1) & d->keys.mask;
+	return i;
+}
+
 static struct sec_peer *key_find(const struct sec_dev *d, const uint8_t pub[32])
 {
-	if (d->keys == NULL)
-		return NULL;
-	for (uint32_t i = key_hash(pub) & d->key_mask;; i = (i + 1) & d->key_mask) {
-		if (d->keys[i] == NULL)
-			return NULL;
-		if (memcmp(d->keys[i]->pub, pub, 32) == 0)
-			return d->keys[i];
-	}
-}
-
-static void key_put(struct sec_peer **tab, uint32_t mask, struct sec_peer *p)
-{
-	uint32_t i = key_hash(p->pub) & mask;
-
-	while (tab[i] != NULL)
-		i = (i + 1) & mask;
-	tab[i] = p;
-}
-
-static int keys_grow(struct sec_dev *d, unsigned want)
-{
-	uint32_t cap = d->keys != NULL ? d->key_mask + 1 : 16;
-	struct sec_peer **n;
-
-	if (d->keys != NULL && want * 2 <= cap)
-		return 0;
-	while (want * 2 > cap)
-		cap *= 2;
-	n = calloc(cap, sizeof(*n));
-	if (n == NULL)
-		return -ENOMEM;
-	for (uint32_t i = 0; d->keys != NULL && i <= d->key_mask; i++)
-		if (d->keys[i] != NULL)
-			key_put(n, cap - 1, d->keys[i]);
-	free(d->keys);
-	d->keys = n;
-	d->key_mask = cap - 1;
-	return 0;
+	return ((struct sec_peer *const *)d->keys.e)[key_place(d, pub)];
 }
 
 static void key_del(struct sec_dev *d, struct sec_peer *p)
 {
-	uint32_t i, j;
+	uint32_t i = key_place(d, p->pub);
 
-	for (i = key_hash(p->pub) & d->key_mask; d->keys[i] != p; i = (i + 1) & d->key_mask)
-		if (d->keys[i] == NULL)
-			return;
-	for (j = (i + 1) & d->key_mask; d->keys[j] != NULL; j = (j + 1) & d->key_mask) {
-		uint32_t home = key_hash(d->keys[j]->pub) & d->key_mask;
-
-		if (((j - home) & d->key_mask) >= ((j - i) & d->key_mask)) {
-			d->keys[i] = d->keys[j];
-			i = j;
-		}
-	}
-	d->keys[i] = NULL;
+	if (((struct sec_peer **)d->keys.e)[i] == p)
+		tab_del_at(&d->keys, i);
 }
 
 /* ---- keypairs ---- */
@@ -493,8 +493,9 @@ struct sec_dev *sec_dev_new(const struct sec_dev_params *p, int *err)
 	d->load_per_sec = p->load_per_sec != 0 ? p->load_per_sec : 256;
 	d->output = p->output;
 	d->user = p->user;
-	d->slot_mask = 63;
-	if (slots_grow(d, 16) < 0 || keys_grow(d, 4) < 0) {
+	d->slots = (struct sec_table){NULL, 0, sizeof(struct sec_slot), slot_home, slot_used};
+	d->keys = (struct sec_table){NULL, 0, sizeof(struct sec_peer *), key_home, key_used};
+	if (tab_grow(&d->slots, 16, 64) < 0 || tab_grow(&d->keys, 4, 16) < 0) {
 		*err = -ENOMEM;
 		sec_dev_free(d);
 		return NULL;
@@ -506,8 +507,8 @@ void sec_dev_free(struct sec_dev *d)
 {
 	if (d == NULL)
 		return;
-	free(d->slots);
-	free(d->keys);
+	free(d->slots.e);
+	free(d->keys.e);
 	sec_wipe(d, sizeof(*d));
 	free(d);
 }
@@ -540,7 +541,8 @@ struct sec_peer *sec_peer_new(struct sec_dev *d, const uint8_t pub[SEC_KEY_LEN],
 		*err = -EEXIST;
 		return NULL;
 	}
-	if (keys_grow(d, d->npeers + 1) < 0 || slots_grow(d, 4 * (d->npeers + 1) + 16) < 0) {
+	if (tab_grow(&d->keys, d->npeers + 1, 16) < 0 ||
+	    tab_grow(&d->slots, 4 * (d->npeers + 1) + 16, 64) < 0) {
 		*err = -ENOMEM;
 		return NULL;
 	}
@@ -557,7 +559,7 @@ struct sec_peer *sec_peer_new(struct sec_dev *d, const uint8_t pub[SEC_KEY_LEN],
 	sec_hash_label(p->mac1_key, SEC_LABEL_MAC1, p->pub);
 	sec_hash_label(p->cookie_key, SEC_LABEL_COOKIE, p->pub);
 	sec_hash_label(p->obf_key, SEC_LABEL_OBFUSCATE, p->pub);
-	key_put(d->keys, d->key_mask, p);
+	tab_put(&d->keys, &p);
 	p->listed = true;
 	d->npeers++;
 	return p;
@@ -621,7 +623,7 @@ int sec_peer_relist(struct sec_peer *p)
 		return 0;
 	if (key_find(p->d, p->pub) != NULL)
 		return -EEXIST;
-	key_put(p->d->keys, p->d->key_mask, p); /* room was made when p was added */
+	tab_put(&p->d->keys, &p); /* room was made when p was added */
 	p->listed = true;
 	return 0;
 }

@@ -859,6 +859,71 @@ START_TEST(test_garbage)
 }
 END_TEST
 
+/* Many peers in both tables (public keys, and receiver indices of their handshakes), keys
+ * crowded onto 7 hash homes so clusters form; half removed (backward-shift deletion), then
+ * every key is looked up again and a handshake and data still work among them. */
+START_TEST(test_many_peers)
+{
+	enum { N = 600 };
+	static struct sec_peer *extra[N];
+	static uint8_t pub[N][32];
+	uint64_t r = 0x5eed;
+	uint8_t pkt[PKT_MAX], *body;
+	struct sec_peer *from, *again;
+	struct sec_events ev;
+	size_t blen;
+	int err, n;
+
+	pair_setup(false, 0);
+	for (int i = 0; i < N; i++) {
+		uint8_t addr[8] = {'Z', (uint8_t)i, (uint8_t)(i >> 8)};
+
+		rnd(&r, pub[i], 32);
+		memset(pub[i], 0, 4);
+		pub[i][0] = (uint8_t)(i % 7); /* the table's hash is the first 4 bytes */
+		extra[i] = sec_peer_new(S[0].d, pub[i], NULL, NULL, &err);
+		ck_assert_msg(extra[i] != NULL, "peer %d: %d", i, err);
+		local_params(extra[i], 100 + (uint64_t)i);
+		sec_peer_set_endpoint(extra[i], addr, 8);
+		sec_peer_want_handshake(extra[i]);
+		sec_peer_service(extra[i], now, wall); /* an initiation: a slot for its index */
+		ck_assert_uint_eq(qlen, 1);
+		qlen = 0;
+	}
+	for (int i = 0; i < N; i += 2) {
+		sec_peer_free(extra[i]);
+		extra[i] = NULL;
+	}
+	for (int i = 0; i < N; i++) {
+		again = sec_peer_new(S[0].d, pub[i], NULL, NULL, &err);
+		if (extra[i] != NULL) {
+			ck_assert_msg(again == NULL && err == -EEXIST, "kept key %d not found", i);
+		} else {
+			ck_assert_msg(again != NULL, "removed key %d still found (%d)", i, err);
+			sec_peer_free(again);
+		}
+	}
+	handshake(); /* its index among hundreds of others, some moved by deletions */
+	n = send_data(0, 100, 0x42);
+	ck_assert_int_gt(n, 0);
+	memcpy(pkt, queue[0].b, queue[0].len);
+	ck_assert_int_eq(sec_input(S[1].d, pkt, queue[0].len, S[0].addr, 8, now, &from, &body,
+				   &blen, &ev), SEC_IN_DATA);
+	ck_assert_uint_eq(blen, 100);
+	qlen = 0;
+	n = send_data(1, 100, 0x43);
+	ck_assert_int_gt(n, 0);
+	memcpy(pkt, queue[0].b, queue[0].len);
+	ck_assert_int_eq(sec_input(S[0].d, pkt, queue[0].len, S[1].addr, 8, now, &from, &body,
+				   &blen, &ev), SEC_IN_DATA);
+	ck_assert_ptr_eq(from, S[0].p);
+	qlen = 0;
+	for (int i = 1; i < N; i += 2)
+		sec_peer_free(extra[i]);
+	pair_free();
+}
+END_TEST
+
 static Suite *secure_suite(void)
 {
 	Suite *s = suite_create("secure");
@@ -880,6 +945,7 @@ static Suite *secure_suite(void)
 	tcase_add_test(tc, test_obfuscate);
 	tcase_add_test(tc, test_obfuscate_cookie);
 	tcase_add_test(tc, test_garbage);
+	tcase_add_test(tc, test_many_peers);
 	suite_add_tcase(s, tc);
 	return s;
 }
