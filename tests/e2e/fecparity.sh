@@ -22,9 +22,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 e2e_need_root fecparity
-for t in nft jq bc; do
-	command -v $t >/dev/null || fail "$t not installed"
-done
+e2e_need_tools nft jq bc
 
 S=kcpFS$$
 C=kcpFC$$

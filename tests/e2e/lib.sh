@@ -35,6 +35,15 @@ e2e_need_root() {
 	done
 }
 
+# e2e_need_tools TOOL...: fails the test when a tool it uses is missing
+# (scripts/install-deps.sh installs them all).
+e2e_need_tools() {
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null || fail "$t not installed (scripts/install-deps.sh installs it)"
+	done
+}
+
 fail() {
 	echo "FAIL: $*"
 	for f in "$E2E_TMP"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -20 "$f"; }; done

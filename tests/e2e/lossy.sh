@@ -37,9 +37,7 @@ set -uo pipefail
 e2e_need_root lossy
 KCPIMPAIR=${KCPIMPAIR:-$E2E_BUILD/tests/tools/kcpimpair}
 [ -x "$KCPIMPAIR" ] || fail "$KCPIMPAIR not built"
-for t in iperf3 socat nft jq bc sha256sum; do
-	command -v $t >/dev/null || fail "$t not installed"
-done
+e2e_need_tools iperf3 socat nft jq bc sha256sum
 T0=$(date +%s.%N)
 
 # figure TEXT: one line of measured figures.

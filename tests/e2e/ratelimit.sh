@@ -22,9 +22,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 e2e_need_root ratelimit
-for t in iperf3 jq bc; do
-	command -v $t >/dev/null || fail "$t not installed"
-done
+e2e_need_tools iperf3 jq bc
 T0=$(date +%s.%N)
 
 S=kcpS$$

@@ -15,7 +15,7 @@ set -uo pipefail
 e2e_need_root secure
 HSFLOOD=${HSFLOOD:-$E2E_BUILD/tests/tools/hsflood}
 [ -x "$HSFLOOD" ] || fail "$HSFLOOD not built"
-command -v iperf3 >/dev/null || fail "iperf3 missing (scripts/install-deps.sh installs it)"
+e2e_need_tools iperf3
 
 S=kcpS$$
 C=kcpC$$
