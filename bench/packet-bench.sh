@@ -31,30 +31,15 @@ kcpgo=$work/kcpgo.txt
 status=0
 
 say() { echo "packet-bench: $*" >&2; }
-
-if [ ! -x "$top/configure" ]; then
-	say "running autoreconf -fi"
-	(cd "$top" && autoreconf -fi) >"$work/autoreconf.log" 2>&1 || {
-		cat "$work/autoreconf.log" >&2
-		say "autoreconf failed"
-		exit 1
-	}
-fi
+. "$top/bench/lib.sh"
 
 missing=
 for b in $backends; do
 	dir=$top/_build/bench-$b
-	mkdir -p "$dir"
-	if [ ! -f "$dir/Makefile" ]; then
-		say "configuring $dir (--with-crypto=$b, -O2, no sanitizers)"
-		if ! (cd "$dir" && "$top/configure" --with-crypto="$b" CFLAGS="-O2 -g") \
-			>"$dir/configure.out" 2>&1; then
-			tail -20 "$dir/configure.out" >&2
-			say "configure failed for $b; skipping it"
-			rm -f "$dir/Makefile"
-			status=1
-			continue
-		fi
+	if ! bench_tree "$b" "$dir/configure.out"; then
+		say "skipping $b"
+		status=1
+		continue
 	fi
 	for p in $programs; do
 		if ! grep -q "^bench/$p\$(EXEEXT):" "$dir/Makefile"; then

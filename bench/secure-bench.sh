@@ -59,25 +59,10 @@ C_IP=10.234.0.2
 PORT=4000
 TUN_S=10.9.34.1
 TUN_C=10.9.34.2
-PIDS=()
-NS=()
 status=0
 
 say() { echo "secure-bench: $*" >&2; }
-die() { say "$*"; exit 1; }
-
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do
-		for _ in $(seq 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$p" 2>/dev/null
-	done
-	for p in "${NS[@]}"; do ip netns del "$p" 2>/dev/null; done
-	[ -n "${tmp:-}" ] && rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. "$top/bench/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, TUN)"
 for t in iperf3 jq; do
@@ -102,29 +87,12 @@ tmp=$(mktemp -d "$work/tmp.$$.XXXX")
 chmod 700 "$tmp"
 
 # --- build -------------------------------------------------------------------------------------
-if [ ! -x "$top/configure" ]; then
-	say "running autoreconf -fi"
-	(cd "$top" && autoreconf -fi) >"$work/logs/autoreconf.log" 2>&1 || die "autoreconf failed"
-fi
 built=
 notes=
 for b in $backends; do
 	dir=$top/_build/bench-$b
-	mkdir -p "$dir"
-	if [ ! -f "$dir/Makefile" ]; then
-		say "configuring $dir (--with-crypto=$b, -O2, no sanitizers)"
-		if ! (cd "$dir" && "$top/configure" --with-crypto="$b" CFLAGS="-O2 -g") \
-			>"$work/logs/configure-$b.log" 2>&1; then
-			tail -20 "$work/logs/configure-$b.log" >&2
-			rm -f "$dir/Makefile"
-			say "configure failed for $b; skipping it"
-			status=1
-			continue
-		fi
-	fi
-	if ! grep -q -- "--with-crypto=$b" "$dir/config.log" ||
-		grep -Eq "^KC_SAN_FLAGS = .*-fsanitize" "$dir/Makefile"; then
-		say "$dir is not an optimised $b tree (see its config.log); skipping it"
+	if ! bench_tree "$b" "$work/logs/configure-$b.log"; then
+		say "skipping $b"
 		status=1
 		continue
 	fi
@@ -146,69 +114,8 @@ done
 [ -n "$built" ] || die "nothing built"
 backends=${built# }
 
-# --- helpers -----------------------------------------------------------------------------------
-# bg NS LOG CMD...: starts CMD in NS, output to LOG; its PID in $last (ip netns exec execs it).
-bg() {
-	local ns=$1 log=$2
-	shift 2
-	ip netns exec "$ns" "$@" >"$log" 2>&1 &
-	last=$!
-	PIDS+=("$last")
-}
-
-# stop PID...: SIGTERM, then SIGKILL after 3 s; reaps them and forgets them.
-stop() {
-	local p q keep
-	for p in "$@"; do kill "$p" 2>/dev/null; done
-	for p in "$@"; do
-		for _ in $(seq 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-		keep=()
-		for q in "${PIDS[@]}"; do [ "$q" = "$p" ] || keep+=("$q"); done
-		PIDS=("${keep[@]}")
-	done
-}
-
-# poll SECONDS CMD...: runs CMD every 0.1 s until it succeeds; 1 on timeout.
-poll() {
-	local i n=$(($1 * 10))
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-listening() { ip netns exec "$1" ss -H -l"$2" "sport = :$3" | grep -q .; }
-
-# cpu_ticks PID...: user + system clock ticks of the processes, all threads.
-cpu_ticks() {
-	local p sum=0 t
-	for p in "$@"; do
-		t=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $12 + $13 }')
-		sum=$((sum + ${t:-0}))
-	done
-	echo "$sum"
-}
-
 # --- testbed -----------------------------------------------------------------------------------
-for n in "$S" "$C"; do
-	ip netns add "$n" || die "ip netns add $n"
-	NS+=("$n")
-	ip -n "$n" link set lo up
-done
-va=sbs$$
-vb=sbc$$
-ip link add "$va" type veth peer name "$vb" || die "veth"
-ip link set "$va" netns "$S"
-ip link set "$vb" netns "$C"
-ip -n "$S" addr add "$S_IP/24" dev "$va"
-ip -n "$C" addr add "$C_IP/24" dev "$vb"
-ip -n "$S" link set "$va" up
-ip -n "$C" link set "$vb" up
-poll 5 ip netns exec "$C" ping -c 1 -W 1 "$S_IP" || die "the veth link does not work"
+testbed_up sb
 
 # --- keys and configs --------------------------------------------------------------------------
 umask 077

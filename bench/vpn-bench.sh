@@ -79,25 +79,10 @@ C=vbC$$
 S_IP=10.233.0.1
 C_IP=10.233.0.2
 RELAY=127.0.0.1:7000
-PIDS=()
-NS=()
 status=0
 
 say() { echo "vpn-bench: $*" >&2; }
-die() { say "$*"; exit 1; }
-
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do
-		for _ in $(seq 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$p" 2>/dev/null
-	done
-	for p in "${NS[@]}"; do ip netns del "$p" 2>/dev/null; done
-	rm -rf "$work/tmp.$$"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. "$top/bench/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, TUN)"
 for t in $tunnels; do
@@ -136,19 +121,7 @@ rm -f "$work"/logs/*
 raw=$work/raw.txt
 : >"$raw"
 
-if [ ! -x "$top/configure" ]; then
-	say "running autoreconf -fi"
-	(cd "$top" && autoreconf -fi) >"$work/logs/autoreconf.log" 2>&1 || die "autoreconf failed"
-fi
-mkdir -p "$build"
-if [ ! -f "$build/Makefile" ]; then
-	say "configuring $build (--with-crypto=openssl, -O2, no sanitizers)"
-	(cd "$build" && "$top/configure" --with-crypto=openssl CFLAGS="-O2 -g") \
-		>"$work/logs/configure.log" 2>&1 || { rm -f "$build/Makefile"; die "configure failed"; }
-fi
-grep -q -- '--with-crypto=openssl' "$build/config.log" ||
-	die "$build is not an OpenSSL build (see its config.log)"
-grep -Eq "^KC_SAN_FLAGS = .*-fsanitize" "$build/Makefile" && die "$build has sanitizers; use an optimised tree"
+bench_tree openssl "$work/logs/configure.log" "$build" || die "no optimised OpenSSL tree"
 say "building kcpvpnd, kcpctl and kcpimpair in $build"
 make -C "$build" -j"$jobs" daemon/kcpvpnd ctl/kcpctl tests/tools/kcpimpair \
 	>"$work/logs/make.log" 2>&1 || { tail -20 "$work/logs/make.log" >&2; die "build failed"; }
@@ -161,70 +134,13 @@ cc -O2 -g -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes -Wstric
 	{ cat "$work/logs/rr-build.log" >&2; die "bench/vpn/rr.c failed to build"; }
 
 # --- helpers -----------------------------------------------------------------------------------
-# bg NS LOG CMD...: starts CMD in NS, output to LOG; its PID in $last (ip netns exec execs it).
-bg() {
-	local ns=$1 log=$2
-	shift 2
-	ip netns exec "$ns" "$@" >"$log" 2>&1 &
-	last=$!
-	PIDS+=("$last")
-}
-
-# stop PID...: SIGTERM, then SIGKILL after 3 s; reaps them.
-stop() {
-	local p
-	for p in "$@"; do kill "$p" 2>/dev/null; done
-	for p in "$@"; do
-		for _ in $(seq 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-}
-
-# poll SECONDS CMD...: runs CMD every 0.1 s until it succeeds; 1 on timeout.
-poll() {
-	local i n=$(($1 * 10))
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-listening() { ip netns exec "$1" ss -H -l"$2" "sport = :$3" | grep -q .; }
-
-# cpu_ticks PID...: user + system clock ticks of the processes, all threads.
-cpu_ticks() {
-	local p sum=0 t
-	for p in "$@"; do
-		t=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $12 + $13 }')
-		sum=$((sum + ${t:-0}))
-	done
-	echo "$sum"
-}
-
 # rec TUNNEL BENCH COND CC STAT UNIT VALUE: one raw measurement.
 rec() { echo "tunnel=$1 bench=$2 cond=$3 cc=$4 stat=$5 unit=$6 value=$7" >>"$raw"; }
 
 loss_of() { case $1 in rtt50-loss*) echo "${1#rtt50-loss}" ;; *) echo "" ;; esac; }
 
 # --- testbed -----------------------------------------------------------------------------------
-for n in "$S" "$C"; do
-	ip netns add "$n" || die "ip netns add $n"
-	NS+=("$n")
-	ip -n "$n" link set lo up
-done
-va=vbs$$
-vb=vbc$$
-ip link add "$va" type veth peer name "$vb" || die "veth"
-ip link set "$va" netns "$S"
-ip link set "$vb" netns "$C"
-ip -n "$S" addr add "$S_IP/24" dev "$va"
-ip -n "$C" addr add "$C_IP/24" dev "$vb"
-ip -n "$S" link set "$va" up
-ip -n "$C" link set "$vb" up
-poll 5 ip netns exec "$C" ping -c 1 -W 1 "$S_IP" || die "the veth link does not work"
+testbed_up vb
 
 # relay_start COND PORT TAG: kcpimpair in front of the server's PORT; sets relay_pid.
 relay_start() {
@@ -552,7 +468,9 @@ say "measured in $(($(date +%s) - t_start)) s; load average $(cut -d' ' -f1-3 /p
 } >"$work/results.txt"
 cat "$work/results.txt"
 
-if gnuplot -e "datadir='$work/plot'; out='$work/vpn-bench.png'" "$top/bench/vpn/plot.gp" \
+if [ -z "$ccs" ]; then
+	say "no tcp runs (VPNBENCH_CCS empty): no plot"
+elif gnuplot -e "datadir='$work/plot'; out='$work/vpn-bench.png'" "$top/bench/vpn/plot.gp" \
 	>"$work/logs/gnuplot.log" 2>&1; then
 	say "plot: $work/vpn-bench.png"
 else
