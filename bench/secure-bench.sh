@@ -9,7 +9,7 @@
 #
 # Builds (or reuses) optimised trees (-O2 -g, no sanitizers) in <top>/_build/bench-wolfssl and
 # <top>/_build/bench-openssl, the trees of packet-bench.sh and vpn-bench.sh, and makes kcpvpnd
-# and kcpctl in each. Every tunnel uses Profile = fast3, SndWnd = RcvWnd = 1024, FEC = off,
+# and kcpctl in each. Every tunnel uses Profile = fast3, the default windows (2048), FEC = off,
 # MTU auto (1336 in secure mode, 1348 in compat mode with aes-128); secure mode with fresh keys
 # from kcpctl genkey/pubkey/genpsk (a PresharedKey too). Each of the six tunnels (2 backends x
 # 3 modes) is started afresh for each repetition; the repetitions run the six in opposite
@@ -157,8 +157,6 @@ conf() {
 	cat <<CONF
 FEC = off
 Profile = fast3
-SndWnd = 1024
-RcvWnd = 1024
 ControlSocket = $tmp/$side.sock
 
 [Peer]
@@ -291,7 +289,7 @@ grep -q . "$raw" || status=1
 	echo "# secure-bench $(date -u +%Y-%m-%dT%H:%MZ), kcpvpnd $rev, on $(nproc) cores of a" \
 		"machine shared with other jobs"
 	echo "# (load average $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end);" \
-		"clean veth, iperf3 1 TCP stream ${secs} s x $reps, fast3, windows 1024, FEC off"
+		"clean veth, iperf3 1 TCP stream ${secs} s x $reps, fast3, default windows, FEC off"
 	echo "# mbit and cpu_s: medians over the repetitions; cpu_s = CPU s of both kcpvpnd in one run"
 	[ -z "$notes" ] || echo "# note: ${notes#; }"
 	awk -v modes="$modes" -v backends="$backends" -v secs="$secs" -v rawfile="$raw" '
