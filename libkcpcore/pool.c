@@ -6,7 +6,8 @@
 
 /* The buffers are carved from one anonymous mapping in order, the first time they are needed:
  * a buffer never used is a page never touched, so a pool sized for every peer's full windows
- * costs memory only as far as traffic actually fills them (DESIGN-NOTES: "pool"). */
+ * costs memory only as far as traffic actually fills them (DESIGN-NOTES: "Windows of 2048 by
+ * default, memory only for what is in flight"). */
 struct pool {
 	struct pkt *free; /* stack of returned buffers, most recently used on top (cache-warm) */
 	unsigned count;
@@ -14,8 +15,7 @@ struct pool {
 	unsigned carved;  /* buffers [0, carved) have been handed out at least once */
 	size_t buf_size;
 	size_t stride;
-	size_t map_len;
-	uint8_t *mem;
+	uint8_t *mem;     /* count * stride bytes */
 };
 
 #define POOL_ALIGN 64
@@ -34,9 +34,8 @@ struct pool *pool_new(unsigned count, size_t buf_size, int *err)
 	pool = calloc(1, sizeof(*pool));
 	if (pool == NULL)
 		goto fail;
-	pool->map_len = stride * count;
 	/* no swap reserved up front: pages come (zeroed) as buffers are first used */
-	mem = mmap(NULL, pool->map_len, PROT_READ | PROT_WRITE,
+	mem = mmap(NULL, stride * count, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (mem == MAP_FAILED)
 		goto fail_pool;
@@ -58,7 +57,7 @@ void pool_free(struct pool *pool)
 {
 	if (pool == NULL)
 		return;
-	munmap(pool->mem, pool->map_len);
+	munmap(pool->mem, pool->stride * pool->count);
 	free(pool);
 }
 
